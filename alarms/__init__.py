@@ -1,0 +1,1 @@
+"""Alarms: metric filters and alarms as code, with a local evaluator."""

@@ -1,0 +1,1 @@
+"""Collectors: telemetry and state into the audit store."""

@@ -1,0 +1,1 @@
+"""Aurora migrations owned by the reference app (saga state, customers)."""

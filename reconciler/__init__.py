@@ -1,0 +1,1 @@
+"""Reconciler: drift between Aurora and each SaaS."""

@@ -1,0 +1,81 @@
+"""The ``sagawatch`` command: the stack's own commands, and the other packages' groups."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from sagawatch.settings import get_settings
+from sagawatch.stack_info import StackInfo
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Observability and consistency audit for saga-based serverless integrations.",
+)
+
+#: Command groups that live in other packages: name -> ("module:attribute" of a typer.Typer, help).
+#: Each is imported only when invoked, so ``sagawatch status`` stays fast and this package imports
+#: nothing of theirs at module level (DESIGN.md's dependency rule).
+LAZY_GROUPS: dict[str, tuple[str, str]] = {}
+
+
+def _register_lazy_group(name: str, target: str, help_text: str) -> None:
+    @app.command(
+        name=name,
+        help=help_text,
+        add_help_option=False,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
+    def _run(ctx: typer.Context) -> None:
+        module_name, attr = target.split(":")
+        group: typer.Typer = getattr(importlib.import_module(module_name), attr)
+        group(list(ctx.args), prog_name=f"sagawatch {name}")
+
+
+for _name, (_target, _help) in LAZY_GROUPS.items():
+    _register_lazy_group(_name, _target, _help)
+
+
+@app.command()
+def up(
+    smoke: Annotated[
+        bool, typer.Option("--smoke", help="Start, check one request end to end, stop; exit 0 if all passed.")
+    ] = False,
+) -> None:
+    """Start the embedded stack (moto, PostgreSQL, Lambda runtime, OTLP receiver) on loopback."""
+    from sagawatch.stack.up import run_up
+
+    raise typer.Exit(run_up(get_settings(), smoke=smoke))
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the endpoints as JSON.")] = False,
+) -> None:
+    """Show the running stack's endpoints (exit 1 when no stack runs)."""
+    settings = get_settings()
+    info = StackInfo.read(settings.stack_file)
+    if info is None:
+        if as_json:
+            typer.echo(json.dumps({"running": False}))
+        else:
+            typer.echo(f"no stack is running (no live {settings.stack_file})", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps({"running": True, **info.model_dump()}, indent=2))
+        return
+    typer.echo(f"stack running, pid {info.pid}, since {info.started_at}")
+    for name, value in info.model_dump(exclude={"pid", "started_at", "saas", "extra"}).items():
+        typer.echo(f"  {name:14} {value}")
+    for name, url in {**info.saas, **info.extra}.items():
+        typer.echo(f"  {name:14} {url}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(app())

@@ -1,0 +1,1 @@
+"""The embedded local stack behind ``sagawatch up``: real parts that install with pip."""

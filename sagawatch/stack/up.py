@@ -1,0 +1,108 @@
+"""``sagawatch up``: start every part on loopback, publish the endpoints, stop cleanly.
+
+Parts start in dependency order and stop in reverse; any failure on the way up
+stops what had started, so a failed start never leaves a half-stack behind.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from types import FrameType
+
+import typer
+
+from sagawatch.settings import Settings
+from sagawatch.stack.aws import MotoServer
+from sagawatch.stack.lock import StackAlreadyRunning, StackLock
+from sagawatch.stack.postgres import start_databases
+from sagawatch.stack_info import StackInfo
+
+
+def _say(line: str) -> None:
+    typer.echo(line)
+
+
+def run_up(
+    settings: Settings, *, smoke: bool = False, ready: Callable[[StackInfo], None] | None = None
+) -> int:
+    """Start the stack; block until SIGINT/SIGTERM (or run the smoke checks); return the exit code."""
+    lock = StackLock(settings.home)
+    try:
+        lock.acquire()
+    except StackAlreadyRunning as exc:
+        running = StackInfo.read(settings.stack_file)
+        where = f"; API at {running.api_endpoint}" if running else ""
+        typer.echo(f"sagawatch up: {exc}{where}. Stop it first (Ctrl-C in its terminal).", err=True)
+        return 3
+
+    stop_requested = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with ExitStack() as stack:
+            stack.callback(lock.release)
+            info = _start_all(settings, stack)
+            stack.callback(settings.stack_file.unlink, missing_ok=True)
+            info.write(settings.stack_file)
+            for line in _describe(info):
+                _say(line)
+            if ready is not None:
+                ready(info)
+            if smoke:
+                from sagawatch.stack.smoke import run_smoke
+
+                return run_smoke(info, _say)
+            _say("stack is up; Ctrl-C stops it")
+            while not stop_requested.wait(0.5):
+                pass
+            _say("stopping")
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
+    databases = start_databases(settings.home, settings.database_url, settings.audit_database_url)
+    stack.callback(databases.stop)
+    _apply_schemas(databases.aurora_url, databases.audit_url)
+
+    moto = MotoServer(settings.host, settings.moto_port)
+    aws_endpoint = moto.start()
+    stack.callback(moto.stop)
+
+    return StackInfo(
+        pid=_own_pid(),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        region=settings.region,
+        aws_endpoint=aws_endpoint,
+        api_endpoint="",
+        otlp_endpoint="",
+        aurora_url=databases.aurora_url,
+        audit_url=databases.audit_url,
+    )
+
+
+def _apply_schemas(aurora_url: str, audit_url: str) -> None:
+    """Each owner's migrations; package names only, so nothing is imported here."""
+    from sagawatch.migrations import apply_migrations
+
+    apply_migrations(aurora_url, "instrumented_app.schema")
+    apply_migrations(audit_url, "collectors.schema")
+
+
+def _own_pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def _describe(info: StackInfo) -> list[str]:
+    return [f"{name:14} {value}" for name, value in info.model_dump(exclude={"extra", "saas"}).items()]
