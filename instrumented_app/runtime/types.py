@@ -32,7 +32,11 @@ class InvocationError:
     stack_trace: list[str] = field(default_factory=list)
 
     def as_payload(self) -> dict[str, Any]:
-        return {"errorType": self.error_type, "errorMessage": self.error_message, "stackTrace": self.stack_trace}
+        return {
+            "errorType": self.error_type,
+            "errorMessage": self.error_message,
+            "stackTrace": self.stack_trace,
+        }
 
 
 @dataclass(frozen=True)
