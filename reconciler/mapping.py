@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reconciler.masking import PiiKind
 from reconciler.model import Record
-from reconciler.normalise import FieldKind, canonical_key, to_utc
+from reconciler.normalise import FieldKind, canonical_key, normalise_phone, to_utc
 
 AURORA = "aurora"
 
@@ -105,6 +105,24 @@ class SystemMapping(BaseModel):
             updated_at=_timestamp(raw, self.updated_at_field, label),
             raw_id=str(raw_id),
         )
+
+
+    def project(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields this system should hold for an Aurora customer row (no id, no timestamps).
+
+        What a repair re-syncs from Aurora, the source of truth: the link key
+        as Aurora spells it, phones in E.164, a one-field name as "family given".
+        """
+        out: dict[str, Any] = {self.link_field: row[AURORA_KEY_COLUMN]}
+        for rule in self.fields:
+            values = [row.get(c) for c in rule.aurora]
+            if rule.kind is FieldKind.PERSON_NAME and len(rule.saas) == 1:
+                out[rule.saas[0]] = " ".join(str(v) for v in values if v)
+            elif rule.kind is FieldKind.PHONE:
+                out[rule.saas[0]] = normalise_phone(values[0], self.default_region)
+            else:
+                out.update(zip(rule.saas, values, strict=True))
+        return out
 
 
 def aurora_record(row: Mapping[str, Any]) -> Record:

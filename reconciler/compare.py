@@ -1,0 +1,195 @@
+"""The judgement for one key: Aurora's row (or none) against the SaaS records that carry the key.
+
+Both the full sweep (``diff.diff_sorted``) and the incremental run
+(``diff.diff_keys``) call ``KeyComparer.compare`` and nothing else decides
+drift, which is why the two modes agree on the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from reconciler.mapping import AURORA_STATUS_COLUMN, FieldRule, SystemMapping
+from reconciler.masking import mask
+from reconciler.model import DeferReason, Deferred, DriftKind, Finding, Outcome, Record
+from reconciler.normalise import display, equal, normalise, normalise_code
+
+_CLEAN: tuple[Outcome, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DiffPolicy:
+    """What counts as settled: the clock, the keys sagas still hold, and two tolerances.
+
+    ``in_flight`` holds canonical keys touched by a non-terminal saga (a set,
+    or any container the caller builds from the saga table). A key whose
+    Aurora row or SaaS record changed at or after ``now - grace`` is
+    deferred too: a saga may have finished a step the others have not seen yet.
+    """
+
+    now: datetime
+    in_flight: Container[str] = field(default_factory=frozenset)
+    grace: timedelta = timedelta(minutes=5)
+    stale_tolerance: timedelta = timedelta(minutes=15)
+    max_ids: int = 20
+
+    def __post_init__(self) -> None:
+        if self.now.utcoffset() is None:
+            raise ValueError(f"now must be timezone-aware, got {self.now!r}")
+        if self.grace < timedelta(0) or self.stale_tolerance < timedelta(0):
+            raise ValueError("grace and stale_tolerance must not be negative")
+        if self.max_ids < 1:
+            raise ValueError(f"max_ids must be at least 1, got {self.max_ids}")
+
+
+class KeyComparer:
+    """Compares one key at a time for one SaaS mapping under one policy."""
+
+    def __init__(self, mapping: SystemMapping, policy: DiffPolicy) -> None:
+        self.mapping = mapping
+        self.policy = policy
+        self._settled_before = policy.now - policy.grace
+        self._system = mapping.system
+
+    def compare(
+        self, key: str, aurora: Record | None, saas: Sequence[Record], saas_total: int | None = None
+    ) -> tuple[Outcome, ...]:
+        """Findings for ``key`` (empty when clean), or a single ``Deferred``.
+
+        ``saas`` may be capped by the caller; ``saas_total`` is then the true count.
+        """
+        total = len(saas) if saas_total is None else saas_total
+        deferred = self._deferral(key, aurora, saas)
+        if deferred is not None:
+            return (deferred,)
+        if aurora is None:
+            if not total:
+                return _CLEAN
+            why = f"no {self.mapping.link_field}" if key == "" else f"no Aurora customer with cust_no {key}"
+            return (
+                self._finding(
+                    DriftKind.ORPHAN_IN_SAAS, key, saas, f"{why}; {total} {self._system} record(s)"
+                ),
+            )
+        status = normalise_code(aurora.fields.get(AURORA_STATUS_COLUMN))
+        if status is not None and status not in self.mapping.mirrored_statuses:
+            if not total:
+                return _CLEAN
+            detail = f"Aurora status is {status}; {self._system} should not hold this customer"
+            return (self._finding(DriftKind.ORPHAN_IN_SAAS, key, saas, detail),)
+        if not total:
+            return (self._finding(DriftKind.MISSING_IN_SAAS, key, (), f"no {self._system} record"),)
+        if total > 1:
+            detail = f"{total} {self._system} records share {self.mapping.link_field} {key}"
+            return (self._finding(DriftKind.DUPLICATE_IN_SAAS, key, saas, detail),)
+        return self._compare_fields(key, aurora, saas[0])
+
+    def _deferral(self, key: str, aurora: Record | None, saas: Sequence[Record]) -> Deferred | None:
+        if key in self.policy.in_flight:
+            return Deferred(system=self._system, key=key, reason=DeferReason.IN_FLIGHT_SAGA)
+        for record in (aurora, *saas):
+            if (
+                record is not None
+                and record.updated_at is not None
+                and record.updated_at >= self._settled_before
+            ):
+                return Deferred(
+                    system=self._system,
+                    key=key,
+                    reason=DeferReason.GRACE_WINDOW,
+                    detail=f"{record.system} changed at {record.updated_at.isoformat()}",
+                )
+        return None
+
+    def _compare_fields(self, key: str, aurora: Record, saas: Record) -> tuple[Outcome, ...]:
+        lag = _lag(aurora, saas)
+        stale = lag is not None and lag > self.policy.stale_tolerance
+        mismatches = [
+            finding
+            for rule in self.mapping.fields
+            if (finding := self._compare_field(rule, key, aurora, saas, lag if stale else None)) is not None
+        ]
+        if mismatches:
+            return tuple(mismatches)
+        if stale and lag is not None and aurora.updated_at is not None and saas.updated_at is not None:
+            detail = (
+                f"{self._system} last updated {_human(lag)} before Aurora "
+                f"(tolerance {_human(self.policy.stale_tolerance)}); compared fields agree, "
+                "so an uncompared change may be missing"
+            )
+            return (
+                Finding(
+                    kind=DriftKind.STALE,
+                    system=self._system,
+                    key=key,
+                    field="updated_at",
+                    aurora_value=aurora.updated_at.isoformat(),
+                    saas_value=saas.updated_at.isoformat(),
+                    saas_ids=_ids((saas,), self.policy.max_ids),
+                    detail=detail,
+                ),
+            )
+        return _CLEAN
+
+    def _compare_field(
+        self, rule: FieldRule, key: str, aurora: Record, saas: Record, lag: timedelta | None
+    ) -> Finding | None:
+        a_fields, s_fields = aurora.fields, saas.fields
+        # Compared only where both systems hold the field (a source may not fetch every one).
+        if any(c not in a_fields for c in rule.aurora) or any(c not in s_fields for c in rule.saas):
+            return None
+        a_raw = tuple(a_fields[c] for c in rule.aurora)
+        s_raw = tuple(s_fields[c] for c in rule.saas)
+        if a_raw == s_raw:  # same normaliser on both sides: raw equality is enough
+            return None
+        region = self.mapping.default_region
+        a_norm = normalise(rule.kind, a_raw, region)
+        s_norm = normalise(rule.kind, s_raw, region)
+        if equal(rule.kind, a_norm, s_norm):
+            return None
+        a_shown, s_shown = display(a_norm), display(s_norm)
+        if rule.pii is not None:
+            a_shown, s_shown = mask(a_shown, rule.pii), mask(s_shown, rule.pii)
+        notes = [f"{rule.name} differs"]
+        if rule.pii is not None and a_shown == s_shown:
+            notes.append("the difference is inside the masked part")
+        if lag is not None:
+            notes.append(f"{self._system} record is {_human(lag)} older than Aurora's")
+        return Finding(
+            kind=DriftKind.FIELD_MISMATCH,
+            system=self._system,
+            key=key,
+            field=rule.name,
+            aurora_value=a_shown,
+            saas_value=s_shown,
+            saas_ids=_ids((saas,), self.policy.max_ids),
+            detail="; ".join(notes),
+        )
+
+    def _finding(self, kind: DriftKind, key: str, saas: Sequence[Record], detail: str) -> Finding:
+        return Finding(
+            kind=kind, system=self._system, key=key, saas_ids=_ids(saas, self.policy.max_ids), detail=detail
+        )
+
+
+def _ids(records: Sequence[Record], limit: int) -> tuple[str, ...]:
+    return tuple(r.raw_id for r in records[:limit] if r.raw_id is not None)
+
+
+def _lag(aurora: Record, saas: Record) -> timedelta | None:
+    if aurora.updated_at is None or saas.updated_at is None:
+        return None
+    return aurora.updated_at - saas.updated_at
+
+
+def _human(delta: timedelta) -> str:
+    """``1d 2h 3m 4s`` without zero parts; ``0s`` for nothing."""
+    seconds = int(delta.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, seconds = divmod(seconds, size)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return " ".join(parts) or "0s"

@@ -1,0 +1,1 @@
+"""Where records come from: one protocol (``base.Source``), one module per backend."""
