@@ -1,0 +1,110 @@
+"""Event source mappings as the Lambda API describes them, read back from moto.
+
+The pollers never take their configuration from the template: they read what
+``ListEventSourceMappings`` returns, as the Lambda service does, so a mapping
+created by CloudFormation, by boto3 or by a test is treated the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+SourceKind = Literal["sqs", "dynamodb"]
+
+REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+
+
+class MappingError(ValueError):
+    """A mapping the pollers cannot act on; the message names the field and the problem."""
+
+
+@dataclass(frozen=True)
+class FunctionTarget:
+    """The function a mapping invokes: its name and, for an alias or version ARN, the qualifier."""
+
+    name: str
+    qualifier: str | None = None
+
+
+@dataclass(frozen=True)
+class EventSourceMapping:
+    uuid: str
+    kind: SourceKind
+    event_source_arn: str
+    function: FunctionTarget
+    batch_size: int
+    enabled: bool = True
+    max_batching_window_s: float = 0.0
+    report_batch_item_failures: bool = False
+    starting_position: str | None = None  # streams: TRIM_HORIZON or LATEST
+    maximum_retry_attempts: int | None = None  # streams: None or -1 means "until the record expires"
+    bisect_on_error: bool = False
+
+    @property
+    def region(self) -> str:
+        return self.event_source_arn.split(":")[3]
+
+
+def function_target(function_arn: str) -> FunctionTarget:
+    """``arn:aws:lambda:r:a:function:name[:qualifier]`` -> name and qualifier."""
+    parts = function_arn.split(":")
+    if len(parts) not in (7, 8) or parts[2] != "lambda" or parts[5] != "function" or not parts[6]:
+        raise MappingError(f"FunctionArn: not a Lambda function ARN: {function_arn!r}")
+    return FunctionTarget(name=parts[6], qualifier=parts[7] if len(parts) == 8 else None)
+
+
+def source_kind(event_source_arn: str) -> SourceKind | None:
+    """Which poller handles an event source; None for sources this runtime does not poll (Kinesis, Kafka)."""
+    parts = event_source_arn.split(":")
+    if len(parts) < 6:
+        raise MappingError(f"EventSourceArn: not an ARN: {event_source_arn!r}")
+    if parts[2] == "sqs":
+        return "sqs"
+    if parts[2] == "dynamodb" and "/stream/" in parts[5]:
+        return "dynamodb"
+    return None
+
+
+def parse_mapping(raw: Mapping[str, Any]) -> EventSourceMapping | None:
+    """One entry of ``ListEventSourceMappings`` -> a mapping, or None when no poller here serves it."""
+    for required in ("UUID", "EventSourceArn", "FunctionArn"):
+        if not raw.get(required):
+            raise MappingError(f"{required}: missing from event source mapping {raw.get('UUID', '?')}")
+    kind = source_kind(str(raw["EventSourceArn"]))
+    if kind is None:
+        return None
+    batch_size = raw.get("BatchSize") or (10 if kind == "sqs" else 100)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise MappingError(f"BatchSize: must be a positive integer, got {batch_size!r}")
+    window = raw.get("MaximumBatchingWindowInSeconds") or 0
+    if not isinstance(window, int | float) or window < 0:
+        raise MappingError(f"MaximumBatchingWindowInSeconds: must be >= 0, got {window!r}")
+    retries = raw.get("MaximumRetryAttempts")
+    if retries is not None and (not isinstance(retries, int) or retries < -1):
+        raise MappingError(f"MaximumRetryAttempts: must be -1 or a non-negative integer, got {retries!r}")
+    return EventSourceMapping(
+        uuid=str(raw["UUID"]),
+        kind=kind,
+        event_source_arn=str(raw["EventSourceArn"]),
+        function=function_target(str(raw["FunctionArn"])),
+        batch_size=batch_size,
+        enabled=raw.get("State", "Enabled") in ("Enabled", "Enabling", "Updating"),
+        max_batching_window_s=float(window),
+        report_batch_item_failures=REPORT_BATCH_ITEM_FAILURES in (raw.get("FunctionResponseTypes") or []),
+        starting_position=raw.get("StartingPosition"),
+        maximum_retry_attempts=None if retries in (None, -1) else retries,
+        bisect_on_error=bool(raw.get("BisectBatchOnFunctionError")),
+    )
+
+
+def read_mappings(lambda_client: Any) -> list[EventSourceMapping]:
+    """Every mapping the Lambda API lists that a poller here serves (all pages)."""
+    found: list[EventSourceMapping] = []
+    for page in lambda_client.get_paginator("list_event_source_mappings").paginate():
+        for raw in page.get("EventSourceMappings", []):
+            mapping = parse_mapping(raw)
+            if mapping is not None:
+                found.append(mapping)
+    return found
