@@ -1,0 +1,257 @@
+"""``LocalInvoker``: the ``Invoker`` that runs handlers the way the Lambda service does.
+
+One pool of execution environments (worker processes) per function version,
+started lazily and reused while warm, at most ``max_environments`` at a time.
+Each invocation's platform lines (START/END/REPORT) and handler output go to
+CloudWatch Logs through a background shipper, which also turns EMF blobs into
+CloudWatch metrics; the invoke path only queues them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from instrumented_app.runtime.catalog import FunctionCatalog, Target
+from instrumented_app.runtime.emf import EmfMetricShipper
+from instrumented_app.runtime.environment import (
+    ExecutionEnvironment,
+    Outcome,
+    lambda_environment,
+    log_stream_name,
+    parent_python_path,
+)
+from instrumented_app.runtime.logs import LogEvent, LogShipper
+from instrumented_app.runtime.types import FunctionSpec, InvocationError, InvocationResult
+
+#: Extra wait for a free environment beyond the function's timeout (a busy one frees by then).
+ACQUIRE_SLACK_S = 5.0
+
+
+class EnvironmentPool:
+    """The warm execution environments of one function version, at most ``limit`` at once."""
+
+    def __init__(self, spec: FunctionSpec, version: str, limit: int, make_env: Any) -> None:
+        self.spec = spec
+        self.version = version
+        self._limit = limit
+        self._make_env = make_env
+        self._idle: list[ExecutionEnvironment] = []
+        self._count = 0
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def acquire(self, timeout_s: float) -> tuple[ExecutionEnvironment, bool] | None:
+        """(an environment, whether it is new and still needs ``start()``), or None after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while not self._idle and self._count >= self._limit:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    return None
+                self._cond.wait(remaining)
+            if self._idle:
+                return self._idle.pop(), False
+            self._count += 1
+        return self._make_env(self.spec, self.version), True
+
+    def release(self, env: ExecutionEnvironment, reusable: bool) -> None:
+        with self._cond:
+            if reusable and not self._closed:
+                self._idle.append(env)
+            else:
+                self._count -= 1
+            self._cond.notify()
+        if not reusable or self._closed:
+            env.kill()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+            self._cond.notify_all()
+        for env in idle:
+            env.close()
+
+
+class LocalInvoker:
+    """Implements ``Invoker`` against moto: specs from its Lambda API, logs and metrics into it."""
+
+    def __init__(
+        self,
+        *,
+        aws_endpoint: str,
+        region: str,
+        otlp_endpoint: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        max_environments: int = 4,
+        rng: random.Random | None = None,
+    ) -> None:
+        if max_environments < 1:
+            raise ValueError(f"max_environments: must be at least 1, got {max_environments}")
+        self._aws_endpoint = aws_endpoint
+        self._region = region
+        self._otlp_endpoint = otlp_endpoint
+        self._extra_env = dict(extra_env or {})
+        self._max_environments = max_environments
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self._python_path = parent_python_path()
+        self.catalog = FunctionCatalog(self._client("lambda"))
+        self.metrics = EmfMetricShipper(self._client("cloudwatch"))
+        self.logs = LogShipper(self._client("logs"), consumers=[self.metrics])
+        self._pools: dict[tuple[str, str], EnvironmentPool] = {}
+        self._pools_lock = threading.Lock()
+
+    def _client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self._aws_endpoint,
+            region_name=self._region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32),
+        )
+
+    def invoke(self, function_name: str, event: Any, *, qualifier: str | None = None) -> InvocationResult:
+        try:
+            event_json = json.dumps(event, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"event: not JSON-serialisable ({exc})") from exc
+        with self._rng_lock:
+            target = self.catalog.resolve(function_name, qualifier, self._rng)
+        return self._run(target, event_json)
+
+    def _run(self, target: Target, event_json: str) -> InvocationResult:
+        spec, version = target.spec, target.version
+        request_id = str(uuid.uuid4())
+        pool = self._pool(spec, version)
+        acquired = pool.acquire(spec.timeout_s + ACQUIRE_SLACK_S)
+        if acquired is None:
+            error = InvocationError("TooManyRequestsException", "Rate Exceeded.")
+            return InvocationResult(spec.name, version, request_id, None, error, 0.0)
+        env, cold = acquired
+        started_ms = _now_ms()
+        lines: list[LogEvent] = []
+        init_ms: float | None = None
+        outcome: Outcome | None = None
+        if cold:
+            init_start = time.monotonic()
+            init = env.start()
+            init_ms = (time.monotonic() - init_start) * 1000
+            lines += [LogEvent(ts, line) for ts, line in init.lines]
+            if init.error is not None:
+                outcome = init
+        lines.append(LogEvent(_now_ms(), f"START RequestId: {request_id} Version: {version}"))
+        start = time.monotonic()
+        if outcome is None:
+            outcome = env.invoke(request_id, event_json, target.invoked_arn, start + spec.timeout_s)
+        duration_ms = (time.monotonic() - start) * 1000
+        pool.release(env, reusable=not outcome.environment_lost)
+        lines += [LogEvent(ts, line) for ts, line in outcome.lines]
+        lines += self._platform_end(request_id, spec, outcome, duration_ms, init_ms)
+        self.logs.submit(f"/aws/lambda/{spec.name}", env.log_stream, _not_before(lines, started_ms))
+        return InvocationResult(
+            function_name=spec.name,
+            version=version,
+            request_id=request_id,
+            payload=None if outcome.error else outcome.payload,
+            error=outcome.error,
+            duration_ms=duration_ms,
+            log_lines=tuple(line for _, line in outcome.lines),
+        )
+
+    @staticmethod
+    def _platform_end(
+        request_id: str, spec: FunctionSpec, outcome: Outcome, duration_ms: float, init_ms: float | None
+    ) -> list[LogEvent]:
+        now = _now_ms()
+        lines = []
+        if outcome.timed_out and outcome.error is not None:
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            lines.append(
+                LogEvent(now, f"{stamp} {request_id} {outcome.error.error_message.split('Error: ')[-1]}")
+            )
+        lines.append(LogEvent(now, f"END RequestId: {request_id}"))
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
+            f"\tBilled Duration: {max(1, math.ceil(duration_ms))} ms\tMemory Size: {spec.memory_mb} MB"
+            f"\tMax Memory Used: {outcome.rss_mb} MB"
+        )
+        if init_ms is not None:
+            report += f"\tInit Duration: {init_ms:.2f} ms"
+        if outcome.timed_out:
+            report += "\tStatus: timeout"
+        elif outcome.environment_lost and outcome.error is not None:
+            report += f"\tStatus: error\tError Type: {outcome.error.error_type}"
+        lines.append(LogEvent(now, report))
+        return lines
+
+    def _pool(self, spec: FunctionSpec, version: str) -> EnvironmentPool:
+        key = (spec.name, version)
+        with self._pools_lock:
+            pool = self._pools.get(key)
+            if pool is not None and pool.spec == spec:
+                return pool
+            # New, or the function changed since its environments started: start afresh, as Lambda does.
+            fresh = EnvironmentPool(spec, version, self._max_environments, self._new_environment)
+            self._pools[key] = fresh
+        if pool is not None:
+            pool.close()
+        return fresh
+
+    def _new_environment(self, spec: FunctionSpec, version: str) -> ExecutionEnvironment:
+        stream = log_stream_name(version)
+        env = lambda_environment(
+            spec,
+            version,
+            region=self._region,
+            aws_endpoint=self._aws_endpoint,
+            log_stream=stream,
+            otlp_endpoint=self._otlp_endpoint,
+            extra_env=self._extra_env,
+            python_path=self._python_path,
+        )
+        return ExecutionEnvironment(spec, version, env, stream)
+
+    def refresh(self, function_name: str | None = None) -> None:
+        """Re-read function configuration; environments whose configuration changed are replaced."""
+        self.catalog.invalidate(function_name)
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until every log line and metric so far is in CloudWatch."""
+        return self.logs.flush(timeout_s)
+
+    def close(self) -> None:
+        """Stop every environment, then ship what is left."""
+        with self._pools_lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+        self.logs.close()
+
+    def __enter__(self) -> LocalInvoker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _not_before(lines: list[LogEvent], floor_ms: int) -> list[LogEvent]:
+    """Keep events in order when a clock step puts a worker's stamp before START."""
+    return [e if e.timestamp_ms >= floor_ms else LogEvent(floor_ms, e.message) for e in lines]

@@ -1,0 +1,210 @@
+"""LocalInvoker over the wire: functions made in moto's Lambda API, handlers run in worker processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from instrumented_app.runtime.invoker import LocalInvoker
+from tests.unit.runtime.test_invoker_harness import REGION, MotoStack, moto_stack
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[MotoStack]:
+    with moto_stack() as running:
+        yield running
+
+
+@pytest.fixture
+def invoker(stack: MotoStack) -> Iterator[LocalInvoker]:
+    with LocalInvoker(aws_endpoint=stack.endpoint, region=REGION) as running:
+        yield running
+
+
+def test_invoke_returns_the_handlers_value_and_a_lambda_context(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("sample.echo", timeout=7, memory=256)
+
+    result = invoker.invoke(name, {"order_id": 42})
+
+    assert result.ok and result.error is None
+    assert result.function_name == name and result.version == "$LATEST"
+    body = result.payload
+    assert body["event"] == {"order_id": 42}
+    assert body["function_name"] == name
+    assert body["function_version"] == "$LATEST"
+    assert body["invoked_function_arn"] == f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
+    assert body["memory_limit_in_mb"] == 256
+    assert body["aws_request_id"] == result.request_id
+    assert body["log_group_name"] == f"/aws/lambda/{name}"
+    assert 0 < body["remaining_ms"] <= 7000
+    # Handler boto3 clients reach moto unchanged.
+    assert body["endpoint"] == stack.endpoint
+    assert result.log_lines == ("echo called with {'order_id': 42}",)
+
+
+def test_a_handler_exception_is_reported_as_lambda_reports_it(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("sample.fail")
+
+    result = invoker.invoke(name, {"order_id": 7})
+
+    assert not result.ok and result.payload is None
+    assert result.error is not None
+    assert result.error.error_type == "ValueError"
+    assert result.error.error_message == "order 7 is not payable"
+    assert any("in fail" in frame for frame in result.error.stack_trace)
+    assert not any("worker.py" in frame for frame in result.error.stack_trace)
+    assert result.log_lines[0] == "about to fail"
+    assert result.log_lines[1].startswith("[ERROR] ValueError: order 7 is not payable\rTraceback")
+
+
+def test_a_timeout_kills_the_environment_and_the_next_call_starts_a_new_one(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("sample.pause", timeout=1)
+    first_pid = invoker.invoke(name, {"seconds": 0}).payload
+
+    timed_out = invoker.invoke(name, {"seconds": 30})
+
+    assert timed_out.error is not None
+    assert timed_out.error.error_type == "Sandbox.Timedout"
+    assert timed_out.error.error_message.endswith("Task timed out after 1.00 seconds")
+    assert timed_out.duration_ms >= 1000
+    with pytest.raises(ProcessLookupError):
+        os.kill(first_pid, 0)  # the worker that hung is gone, as Lambda discards the sandbox
+    again = invoker.invoke(name, {"seconds": 0})
+    assert again.ok and again.payload != first_pid
+
+
+def test_a_worker_crash_is_a_runtime_exit_error(stack: MotoStack, invoker: LocalInvoker) -> None:
+    name = stack.create_function("sample.crash")
+
+    result = invoker.invoke(name, {})
+
+    assert result.error is not None
+    assert result.error.error_type == "Runtime.ExitError"
+    assert result.error.error_message.endswith("Runtime exited with error: exit status 3")
+    assert result.log_lines == ("crashing",)
+
+
+def test_a_value_that_is_not_json_is_a_marshal_error(stack: MotoStack, invoker: LocalInvoker) -> None:
+    name = stack.create_function("sample.unmarshalable")
+
+    result = invoker.invoke(name, {})
+
+    assert result.error is not None
+    assert result.error.error_type == "Runtime.MarshalError"
+    assert "not JSON serializable" in result.error.error_message
+
+
+def test_a_module_that_cannot_import_is_an_import_module_error(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("broken_import.handler")
+
+    result = invoker.invoke(name, {})
+
+    assert result.error is not None
+    assert result.error.error_type == "Runtime.ImportModuleError"
+    assert "a_module_that_is_not_installed" in result.error.error_message
+
+
+def test_a_missing_handler_attribute_is_handler_not_found(stack: MotoStack, invoker: LocalInvoker) -> None:
+    name = stack.create_function("sample.no_such_handler")
+
+    result = invoker.invoke(name, {})
+
+    assert result.error is not None and result.error.error_type == "Runtime.HandlerNotFound"
+
+
+def test_each_function_sees_only_its_own_environment_variables(
+    stack: MotoStack, invoker: LocalInvoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGAWATCH_TEST_PARENT_ONLY", "the parent's secret")
+    hello = stack.create_function("sample.echo", env={"GREETING": "hello"})
+    bonjour = stack.create_function("sample.echo", env={"GREETING": "bonjour"})
+
+    first = invoker.invoke(hello, {}).payload
+    second = invoker.invoke(bonjour, {}).payload
+
+    assert (first["greeting"], second["greeting"]) == ("hello", "bonjour")
+    assert first["pid"] != second["pid"]
+    assert first["parent_only"] is None and second["parent_only"] is None
+
+
+def test_a_warm_environment_keeps_module_state_between_calls(stack: MotoStack, invoker: LocalInvoker) -> None:
+    name = stack.create_function("sample.echo")
+
+    answers = [invoker.invoke(name, {"n": n}).payload for n in range(3)]
+
+    assert [a["calls"] for a in answers] == [1, 2, 3]
+    assert len({a["pid"] for a in answers}) == 1
+    assert len({a["log_stream_name"] for a in answers}) == 1
+
+
+def test_concurrent_calls_get_their_own_environments_up_to_the_limit(stack: MotoStack) -> None:
+    name = stack.create_function("sample.pause")
+    with (
+        LocalInvoker(aws_endpoint=stack.endpoint, region=REGION, max_environments=2) as invoker,
+        ThreadPoolExecutor(max_workers=4) as pool,
+    ):
+        results = list(pool.map(lambda _: invoker.invoke(name, {"seconds": 0.4}), range(4)))
+
+    assert all(r.ok for r in results)
+    assert len({r.payload for r in results}) == 2
+
+
+def test_an_unknown_function_raises_lookup_error(invoker: LocalInvoker) -> None:
+    with pytest.raises(LookupError):
+        invoker.invoke("no-such-function", {})
+
+
+def test_an_event_that_is_not_json_is_refused_with_the_field_named(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("sample.echo")
+
+    with pytest.raises(ValueError, match="event: not JSON-serialisable"):
+        invoker.invoke(name, {"when": object()})
+
+
+def test_a_published_version_keeps_the_configuration_it_was_published_with(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("sample.echo", env={"GREETING": "v1"})
+    lam = stack.client("lambda")
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"GREETING": "latest"}})
+    invoker.refresh(name)
+
+    published = invoker.invoke(name, {}, qualifier=version)
+    latest = invoker.invoke(name, {})
+    by_arn = invoker.invoke(f"arn:aws:lambda:{REGION}:123456789012:function:{name}:{version}", {})
+
+    assert (published.version, published.payload["greeting"]) == (version, "v1")
+    assert (latest.version, latest.payload["greeting"]) == ("$LATEST", "latest")
+    assert by_arn.payload["greeting"] == "v1"
+    assert published.payload["invoked_function_arn"].endswith(f":{name}:{version}")
+
+
+def test_a_changed_configuration_replaces_warm_environments_after_refresh(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("sample.echo", env={"GREETING": "before"})
+    before = invoker.invoke(name, {}).payload
+    stack.client("lambda").update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"GREETING": "after"}}
+    )
+
+    cached = invoker.invoke(name, {}).payload
+    invoker.refresh(name)
+    after = invoker.invoke(name, {}).payload
+
+    assert cached["greeting"] == "before"  # cached until refreshed, as documented
+    assert after["greeting"] == "after" and after["pid"] != before["pid"]
