@@ -14,6 +14,7 @@ import time
 import boto3
 
 from instrumented_app.runtime.pollers.base import MappingPoller, log
+from instrumented_app.runtime.pollers.dynamodb_streams import DynamoDbStreamPoller
 from instrumented_app.runtime.pollers.mappings import EventSourceMapping, read_mappings
 from instrumented_app.runtime.pollers.moto_hooks import silence_moto_builtin_delivery
 from instrumented_app.runtime.pollers.sqs import SqsPoller
@@ -109,7 +110,8 @@ class EventSourcePollers:
                 log.exception("could not read event source mappings from %s", self._endpoint)
 
     def _new_poller(self, mapping: EventSourceMapping) -> MappingPoller:
-        return SqsPoller(
+        poller_class = SqsPoller if mapping.kind == "sqs" else DynamoDbStreamPoller
+        return poller_class(
             mapping,
             self._invoker,
             session=self._session,
