@@ -61,12 +61,12 @@ class KeyComparer:
         ``saas`` may be capped by the caller; ``saas_total`` is then the true count.
         """
         total = len(saas) if saas_total is None else saas_total
+        if aurora is None and not total:
+            return _CLEAN  # in neither system: consistent (the incremental path can ask about such keys)
         deferred = self._deferral(key, aurora, saas)
         if deferred is not None:
             return (deferred,)
         if aurora is None:
-            if not total:
-                return _CLEAN
             why = f"no {self.mapping.link_field}" if key == "" else f"no Aurora customer with cust_no {key}"
             return (
                 self._finding(
@@ -149,7 +149,7 @@ class KeyComparer:
         s_norm = normalise(rule.kind, s_raw, region)
         if equal(rule.kind, a_norm, s_norm):
             return None
-        a_shown, s_shown = display(a_norm), display(s_norm)
+        a_shown, s_shown = display(rule.kind, a_raw, a_norm), display(rule.kind, s_raw, s_norm)
         if rule.pii is not None:
             a_shown, s_shown = mask(a_shown, rule.pii), mask(s_shown, rule.pii)
         notes = [f"{rule.name} differs"]

@@ -138,13 +138,6 @@ def names_equal(left: Normalised, right: Normalised) -> bool:
     return tokens in (family + given, given + family)
 
 
-def display_name(value: Normalised) -> str | None:
-    """A normalised name as one string (for reports, before masking)."""
-    if value is None or isinstance(value, str):
-        return value
-    return " ".join(" ".join(part) for part in value if part) or None
-
-
 def to_utc(value: object, default_tz: tzinfo = UTC) -> datetime:
     """A timestamp as an aware UTC datetime; naive input is read in ``default_tz``.
 
@@ -188,6 +181,13 @@ def equal(kind: FieldKind, left: Normalised, right: Normalised) -> bool:
     return left == right
 
 
-def display(value: Normalised) -> str | None:
-    """A normalised value as a string for a finding (masking happens after this)."""
-    return display_name(value)
+def display(kind: FieldKind, raw: tuple[Any, ...], value: Normalised) -> str | None:
+    """How a finding shows a value (before masking).
+
+    Names show as written (whitespace collapsed), since case-folded tokens
+    read badly; everything else shows normalised, so a phone appears in the
+    E.164 form it was compared in.
+    """
+    if kind is FieldKind.PERSON_NAME:
+        return normalise_text(" ".join(str(v) for v in raw if v is not None))
+    return value if isinstance(value, str) or value is None else str(value)
