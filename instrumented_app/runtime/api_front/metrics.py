@@ -1,0 +1,74 @@
+"""API Gateway's per-request metrics, gathered in memory for the stack to publish to CloudWatch.
+
+API Gateway publishes ``Count``, ``4XXError``, ``5XXError``, ``Latency`` and
+``IntegrationLatency`` in namespace ``AWS/ApiGateway`` with dimensions
+``ApiName`` and ``Stage``; the alarms and the dashboard read them from there.
+The front only collects; whoever owns the CloudWatch client drains and sends
+them, so this module makes no network calls.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+NAMESPACE = "AWS/ApiGateway"
+
+#: Data points kept between drains; beyond that the oldest are dropped rather than growing without bound.
+MAX_BUFFERED = 50_000
+
+
+@dataclass(frozen=True)
+class MetricDatum:
+    namespace: str
+    name: str
+    value: float
+    unit: str  # CloudWatch unit: "Count", "Milliseconds"
+    dimensions: tuple[tuple[str, str], ...]
+    timestamp: datetime
+
+    def as_cloudwatch(self) -> dict[str, Any]:
+        """One ``MetricData`` entry for ``put_metric_data`` (the namespace goes beside it)."""
+        return {
+            "MetricName": self.name,
+            "Dimensions": [{"Name": name, "Value": value} for name, value in self.dimensions],
+            "Timestamp": self.timestamp,
+            "Value": self.value,
+            "Unit": self.unit,
+        }
+
+
+class ApiMetrics:
+    """Thread-safe buffer of the metrics one API stage emits."""
+
+    def __init__(self, api_name: str, stage: str, max_buffered: int = MAX_BUFFERED) -> None:
+        self._dimensions = (("ApiName", api_name), ("Stage", stage))
+        self._data: deque[MetricDatum] = deque(maxlen=max_buffered)
+        self._lock = threading.Lock()
+
+    def record(self, status_code: int, latency_ms: float, integration_ms: float | None) -> None:
+        """One request: Count 1, 4XXError / 5XXError as 0 or 1, latencies in milliseconds."""
+        now = datetime.now(UTC)
+        points = [
+            ("Count", 1.0, "Count"),
+            ("4XXError", 1.0 if 400 <= status_code < 500 else 0.0, "Count"),
+            ("5XXError", 1.0 if status_code >= 500 else 0.0, "Count"),
+            ("Latency", latency_ms, "Milliseconds"),
+        ]
+        if integration_ms is not None:
+            points.append(("IntegrationLatency", integration_ms, "Milliseconds"))
+        with self._lock:
+            self._data.extend(
+                MetricDatum(NAMESPACE, name, value, unit, self._dimensions, now)
+                for name, value, unit in points
+            )
+
+    def drain(self) -> list[MetricDatum]:
+        """Everything recorded since the last drain, oldest first."""
+        with self._lock:
+            drained = list(self._data)
+            self._data.clear()
+        return drained

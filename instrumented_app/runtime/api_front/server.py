@@ -1,0 +1,197 @@
+"""The API front on loopback: a small ASGI app served by uvicorn in a background thread.
+
+It does the HTTP edge only (read the request, bound its size, time it, write
+the answer) and hands each request to ``Gateway.handle`` in a worker thread,
+because invocations are synchronous calls and two slow requests must overlap
+as they do on API Gateway. Requests are served both as ``/path`` and as the
+execute-api form ``/<stage>/path``. A plain ASGI callable rather than a
+framework router: the route table is API Gateway's, and repeated response
+headers must go out exactly as the function set them.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import anyio
+import anyio.to_thread
+import uvicorn
+
+from instrumented_app.runtime.api_front.events import HttpRequest
+from instrumented_app.runtime.api_front.gateway import Gateway, finalize
+from instrumented_app.runtime.api_front.metrics import ApiMetrics, MetricDatum
+from instrumented_app.runtime.api_front.responses import HttpResponse, integration_timeout, payload_too_large
+from instrumented_app.runtime.api_front.routes import RouteTable, strip_stage
+from instrumented_app.runtime.types import Invoker
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: API Gateway's limits: 10 MB payloads, 29 s integration timeout.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+INTEGRATION_TIMEOUT_S = 29.0
+#: Requests in flight at once (worker threads); more wait for a free one.
+MAX_CONCURRENT = 64
+_START_TIMEOUT_S = 10.0
+
+
+class _AsgiFront:
+    """HTTP in, ``Gateway`` in a thread, HTTP out; one instance per ``ApiFront``."""
+
+    def __init__(self, gateway: Gateway, metrics: ApiMetrics, integration_timeout_s: float) -> None:
+        self._gateway = gateway
+        self._metrics = metrics
+        self._timeout_s = integration_timeout_s
+        self._limiter: anyio.CapacityLimiter | None = None  # made on the server's event loop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        body = await _read_body(receive, MAX_BODY_BYTES)
+        request = _http_request(scope, body or b"", self._gateway.routes.stage, request_id)
+        if body is None:
+            response = payload_too_large()
+        else:
+            response = await self._handle(request)
+        response = finalize(response, request)
+        self._metrics.record(
+            response.status_code, (time.perf_counter() - started) * 1000, response.integration_ms
+        )
+        await _send(send, response)
+
+    async def _handle(self, request: HttpRequest) -> HttpResponse:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(MAX_CONCURRENT)
+        with anyio.move_on_after(self._timeout_s) as deadline:
+            return await anyio.to_thread.run_sync(
+                self._gateway.handle, request, limiter=self._limiter, abandon_on_cancel=True
+            )
+        # The invocation keeps its worker thread until it ends; the client is answered now, like API Gateway.
+        assert deadline.cancelled_caught
+        return integration_timeout()
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None once it exceeds ``limit`` (the rest is not buffered)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _http_request(scope: Scope, body: bytes, stage: str, request_id: str) -> HttpRequest:
+    raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    bare = strip_stage(raw_path, stage)
+    client = scope.get("client") or ("127.0.0.1", 0)
+    return HttpRequest(
+        method=scope["method"].upper(),
+        path=unquote(bare),
+        raw_path=bare,
+        headers=tuple((key.decode("latin-1"), value.decode("latin-1")) for key, value in scope["headers"]),
+        query=tuple(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)),
+        body=body,
+        source_ip=str(client[0]),
+        request_id=request_id,
+        received_at=datetime.now(UTC),
+        protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+    )
+
+
+async def _send(send: Send, response: HttpResponse) -> None:
+    headers = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in response.headers]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+class ApiFront:
+    """API Gateway (REST API, proxy integrations) for one API stage, on loopback."""
+
+    def __init__(
+        self,
+        routes: RouteTable,
+        invoker: Invoker,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
+    ) -> None:
+        self.routes = routes
+        self._host = host
+        self._port = port
+        self._metrics = ApiMetrics(routes.api_name, routes.stage)
+        self._app = _AsgiFront(Gateway(routes, invoker), self._metrics, integration_timeout_s)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        """Bind, serve in a background thread, and return the base URL (``http://127.0.0.1:PORT``)."""
+        if self._server is not None:
+            return self.url
+        sock = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._port))
+        sock.listen(1024)
+        config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="off", http="h11")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="api-front", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not server.started:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError(f"the API front did not start on {self._host}:{self._port}")
+        self._server, self._thread, self._socket = server, thread, sock
+        port = sock.getsockname()[1]
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        self.url = f"http://{host}:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        """Stop accepting, let requests in flight finish (bounded), and release the port."""
+        if self._server is None:
+            return
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=_START_TIMEOUT_S)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def drain_metrics(self) -> list[MetricDatum]:
+        """``AWS/ApiGateway`` data points since the last drain, for the stack to ``put_metric_data``."""
+        return self._metrics.drain()
+
+    def __enter__(self) -> ApiFront:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -1,0 +1,229 @@
+"""Shared pieces for the API front tests: a SAM API translated for real, a resolver, a fake invoker.
+
+The OpenAPI body comes from the SAM translator (as provisioning reads it), so
+the tests exercise the shape SAM really emits, not one written by hand. SAM
+events cannot declare a mock integration; that takes a ``DefinitionBody``,
+and SAM 1.115 drops ``x-amazon-apigateway-request-validators`` when it merges
+events into one (``MergeDefinitions``). So the mock path is added to the
+translated body here, exactly as a hand-written definition would hold it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from instrumented_app.runtime.api_front import RouteTable
+from instrumented_app.runtime.template import translated_template
+from instrumented_app.runtime.types import InvocationError, InvocationResult
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STAGE = "prod"
+STACK_NAME = "apifront-test"
+
+SAM_TEMPLATE = """
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      BinaryMediaTypes: ["image~1png"]
+      Models:
+        Customer:
+          type: object
+          required: [cust_no, email]
+          properties:
+            cust_no: {type: string, pattern: "^[0-9]+$"}
+            email: {type: string, minLength: 3}
+            tags: {type: array, items: {type: string}}
+  Items:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: app.items
+      CodeUri: .
+      Events:
+        Get:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: "/items/{id}", Method: get}
+        List:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /items, Method: get}
+        Search:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /search
+            Method: get
+            RequestModel: {Model: Customer, Required: false, ValidateBody: false, ValidateParameters: true}
+            RequestParameters:
+              - method.request.querystring.q: {Required: true}
+              - method.request.header.X-Tenant: {Required: true}
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: app.echo
+      CodeUri: .
+      Events:
+        Files:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: "/files/{proxy+}", Method: any}
+        Upload:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /upload, Method: post}
+  Customers:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: app.customers
+      CodeUri: .
+      AutoPublishAlias: live
+      Events:
+        Create:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /customers
+            Method: post
+            RequestModel: {Model: Customer, Required: true, ValidateBody: true}
+  Slow:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: app.slow
+      CodeUri: .
+      Events:
+        Slow:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /slow, Method: get}
+"""
+
+MOCK_PATH: dict[str, Any] = {
+    "get": {
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "responses": {
+                "default": {
+                    "statusCode": "200",
+                    "responseParameters": {"method.response.header.X-Mock": "'yes'"},
+                    "responseTemplates": {"application/json": '{"status": "ok", "backend": "none"}'},
+                }
+            },
+        }
+    }
+}
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+
+
+def make_resolver(resources: dict[str, Any]) -> Callable[[Any], Any]:
+    """Enough of CloudFormation's intrinsics for an API body: Ref, Fn::Sub, Fn::GetAtt Arn.
+
+    Stands in for the provisioner's ``DeployedStack.resolve``: a function's Ref is
+    its name, an alias's Ref its ARN, as CloudFormation returns them.
+    """
+
+    def ref(name: str) -> str:
+        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK_NAME}
+        if name in pseudo:
+            return pseudo[name]
+        resource = resources[name]
+        if resource["Type"] == "AWS::Lambda::Alias":
+            function = resource["Properties"]["FunctionName"]["Ref"]
+            alias = resource["Properties"]["Name"]
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:{alias}"
+        return name
+
+    def arn(name: str) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict) and "Ref" in value:
+            return ref(value["Ref"])
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return arn(value["Fn::GetAtt"][0])
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            text = value["Fn::Sub"]
+
+            def substitute(found: re.Match[str]) -> str:
+                name, _, attribute = found.group(1).partition(".")
+                return arn(name) if attribute == "Arn" else ref(name)
+
+            return _SUB_VARIABLE.sub(substitute, text)
+        return value
+
+    return resolve
+
+
+def translated_api(tmp_dir: Path, sam: str = SAM_TEMPLATE) -> tuple[dict[str, Any], Callable[[Any], Any]]:
+    """(the API's OpenAPI body, a resolver) from a SAM template, translated offline."""
+    path = tmp_dir / "template.yaml"
+    path.write_text(sam, encoding="utf-8")
+    resources = translated_template(path, REGION)["Resources"]
+    api = next(resource for resource in resources.values() if resource["Type"] == "AWS::ApiGateway::RestApi")
+    body: dict[str, Any] = api["Properties"]["Body"]
+    body["paths"]["/health"] = MOCK_PATH
+    return body, make_resolver(resources)
+
+
+def route_table(tmp_dir: Path) -> RouteTable:
+    body, resolve = translated_api(tmp_dir)
+    return RouteTable.from_openapi(body, resolve, STAGE)
+
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class Call:
+    function_name: str
+    qualifier: str | None
+    event: dict[str, Any]
+    started: float
+    ended: float = 0.0
+
+
+@dataclass
+class FakeInvoker:
+    """The ``Invoker`` protocol over plain Python functions, counting every call."""
+
+    handlers: dict[str, Handler]
+    calls: list[Call] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def invoke(self, function_name: str, event: Any, *, qualifier: str | None = None) -> InvocationResult:
+        if function_name not in self.handlers:
+            raise LookupError(function_name)
+        call = Call(function_name, qualifier, event, time.monotonic())
+        with self._lock:
+            self.calls.append(call)
+        started = time.perf_counter()
+        error = None
+        payload = None
+        try:
+            payload = self.handlers[function_name](event)
+        except Exception as exc:
+            error = InvocationError(type(exc).__name__, str(exc))
+        call.ended = time.monotonic()
+        return InvocationResult(
+            function_name=function_name,
+            version=qualifier or "$LATEST",
+            request_id=str(uuid.uuid4()),
+            payload=payload,
+            error=error,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def calls_to(self, function_name: str) -> list[Call]:
+        return [call for call in self.calls if call.function_name == function_name]
