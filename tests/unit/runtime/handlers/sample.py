@@ -59,3 +59,15 @@ def crash(event: Any, context: Any) -> None:
 
 def unmarshalable(event: Any, context: Any) -> object:
     return {"when": object()}
+
+
+FLAKY_CALLS = 0
+
+
+def flaky(event: Any, context: Any) -> dict[str, Any]:
+    """Fails its first call in an environment, then succeeds: what ASL Retry is for."""
+    global FLAKY_CALLS
+    FLAKY_CALLS += 1
+    if FLAKY_CALLS == 1:
+        raise ConnectionError("payment provider unavailable")
+    return {"charged": event.get("amount"), "attempt": FLAKY_CALLS}
