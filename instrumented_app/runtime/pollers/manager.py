@@ -17,6 +17,7 @@ from instrumented_app.runtime.pollers.base import MappingPoller, log
 from instrumented_app.runtime.pollers.dynamodb_streams import DynamoDbStreamPoller
 from instrumented_app.runtime.pollers.mappings import EventSourceMapping, read_mappings
 from instrumented_app.runtime.pollers.moto_hooks import silence_moto_builtin_delivery
+from instrumented_app.runtime.pollers.s3 import S3NotificationDispatcher
 from instrumented_app.runtime.pollers.sqs import SqsPoller
 from instrumented_app.runtime.types import Invoker
 
@@ -36,6 +37,7 @@ class EventSourcePollers:
         poll_interval_s: float = 0.2,
         refresh_interval_s: float | None = 5.0,
         session: boto3.session.Session | None = None,
+        s3_retry_delays_s: tuple[float, ...] = (1.0, 2.0),
     ) -> None:
         if poll_interval_s <= 0:
             raise ValueError(f"poll_interval_s: must be > 0, got {poll_interval_s}")
@@ -54,6 +56,9 @@ class EventSourcePollers:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
+        self._s3 = S3NotificationDispatcher(
+            invoker, region=region, poll_interval_s=poll_interval_s, retry_delays_s=s3_retry_delays_s
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -61,6 +66,7 @@ class EventSourcePollers:
         """Take over from moto's built-in delivery and start a poller for every enabled mapping."""
         silence_moto_builtin_delivery()
         self.refresh()
+        self._s3.start()
         if self._refresh_interval_s is not None:
             self._refresher = threading.Thread(target=self._refresh_loop, name="poller-refresh", daemon=True)
             self._refresher.start()
@@ -74,11 +80,17 @@ class EventSourcePollers:
         for poller in pollers:
             poller.stop()
         deadline = time.monotonic() + timeout
-        threads_left = [p for p in pollers if not p.join(max(0.0, deadline - time.monotonic()))]
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
+        still_running = [p.mapping.uuid for p in pollers if not p.join(left())]
+        if not self._s3.stop(left()):
+            still_running.append("s3-notifications")
         if self._refresher is not None:
-            self._refresher.join(max(0.0, deadline - time.monotonic()))
-        if threads_left:
-            log.warning("%d poller threads still running after %.1fs", len(threads_left), timeout)
+            self._refresher.join(left())
+        if still_running:
+            log.warning("still running %.1fs after stop(): %s", timeout, ", ".join(still_running))
 
     def refresh(self) -> None:
         """Follow the Lambda API: start pollers for new mappings, update changed ones, stop removed ones."""
