@@ -84,6 +84,7 @@ def moto_stack() -> Iterator[MotoStack]:
         # moto's Step Functions calls its own Lambda API at localhost:$MOTO_PORT.
         os.environ["MOTO_PORT"] = str(port)
         httpx.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10).raise_for_status()
+        # moto's backends are process-wide: another server in this process may have made things already.
         iam = boto3.client(
             "iam",
             endpoint_url=endpoint,
@@ -91,7 +92,9 @@ def moto_stack() -> Iterator[MotoStack]:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-        role = iam.create_role(RoleName="lambda-runtime-tests", AssumeRolePolicyDocument="{}")
+        role = iam.create_role(
+            RoleName=f"lambda-runtime-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}"
+        )
         yield MotoStack(endpoint=endpoint, role_arn=role["Role"]["Arn"])
     finally:
         if previous_port is None:
