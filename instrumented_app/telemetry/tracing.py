@@ -1,0 +1,87 @@
+"""The OpenTelemetry tracer provider: built once per execution environment, flushed per invocation.
+
+Lambda freezes the process as soon as the handler returns, so a batch
+processor's background thread may never get to send; ``flush_spans`` is
+called at the end of every invocation for that reason, with a bound so that
+an unreachable collector delays an invocation by seconds, not forever.
+
+When a tracer provider is already installed (the ADOT Lambda layer's
+auto-instrumentation does that before the handler module is imported, and so
+can a test) it is used as it is, with its own exporters.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from instrumented_app.telemetry.config import TelemetryConfig
+
+#: The longest an invocation waits at its end for its spans to leave.
+FLUSH_TIMEOUT_MS = 3000
+#: The exporter's own deadline per request (it retries with backoff within it).
+EXPORT_TIMEOUT_S = 3.0
+
+_lock = threading.Lock()
+_provider: TracerProvider | None = None
+
+tracer = trace.get_tracer("instrumented_app")
+
+
+def build_resource(config: TelemetryConfig) -> Resource:
+    """service.name, faas.name and faas.version (plus cloud attributes) for every span of this process."""
+    attributes: dict[str, str] = {
+        "service.name": config.service,
+        "faas.name": config.function_name,
+        "faas.version": config.function_version,
+        "cloud.provider": "aws",
+        "cloud.platform": "aws_lambda",
+    }
+    if config.region:
+        attributes["cloud.region"] = config.region
+    return Resource.create(attributes)
+
+
+def build_tracer_provider(config: TelemetryConfig) -> TracerProvider:
+    """A provider exporting OTLP/HTTP to ``config.traces_endpoint``; without an endpoint, no exporter."""
+    provider = TracerProvider(resource=build_resource(config))
+    if config.traces_endpoint:
+        exporter = OTLPSpanExporter(endpoint=config.traces_endpoint, timeout=EXPORT_TIMEOUT_S)
+        provider.add_span_processor(BatchSpanProcessor(exporter, export_timeout_millis=FLUSH_TIMEOUT_MS))
+    return provider
+
+
+def configure_tracing(config: TelemetryConfig) -> TracerProvider:
+    """Install the global provider and instrument botocore and httpx; later calls return the same provider."""
+    global _provider
+    with _lock:
+        if _provider is None:
+            installed = trace.get_tracer_provider()
+            if isinstance(installed, TracerProvider):
+                _provider = installed
+            else:
+                _provider = build_tracer_provider(config)
+                trace.set_tracer_provider(_provider)
+            # Both instrumentors are process-wide singletons that ignore a second instrument().
+            BotocoreInstrumentor().instrument(tracer_provider=_provider)
+            HTTPXClientInstrumentor().instrument(tracer_provider=_provider)
+        return _provider
+
+
+def tracer_provider() -> TracerProvider:
+    """The configured provider (configuring it from the environment if nothing has yet)."""
+    return _provider or configure_tracing(TelemetryConfig.from_env())
+
+
+def flush_spans() -> bool:
+    """Send this invocation's spans now; False when they did not all leave within the bound."""
+    if _provider is None:
+        return True
+    return _provider.force_flush(FLUSH_TIMEOUT_MS)
