@@ -21,7 +21,9 @@ app = typer.Typer(
 #: Command groups that live in other packages: name -> ("module:attribute" of a typer.Typer, help).
 #: Each is imported only when invoked, so ``sagawatch status`` stays fast and this package imports
 #: nothing of theirs at module level (DESIGN.md's dependency rule).
-LAZY_GROUPS: dict[str, tuple[str, str]] = {}
+LAZY_GROUPS: dict[str, tuple[str, str]] = {
+    "alarms": ("alarms.cli:app", "Metric filters and alarms: test patterns, simulate alarms"),
+}
 
 
 def _register_lazy_group(name: str, target: str, help_text: str) -> None:

@@ -1,0 +1,63 @@
+"""``sagawatch alarms test-pattern`` as a person runs it: a real subprocess of the console script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SAGAWATCH = str(Path(sys.executable).parent / "sagawatch")
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SAGAWATCH, "alarms", *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_prints_test_metric_filter_json_for_stdin() -> None:
+    lines = '{"level": "ERROR", "message": "boom"}\n{"level": "INFO"}\n{"level": "ERROR"}\n'
+    result = run("test-pattern", '{ $.level = "ERROR" }', "-", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "matches": [
+            {
+                "eventNumber": 1,
+                "eventMessage": '{"level": "ERROR", "message": "boom"}',
+                "extractedValues": {},
+            },
+            {"eventNumber": 3, "eventMessage": '{"level": "ERROR"}', "extractedValues": {}},
+        ]
+    }
+
+
+def test_reads_a_file_and_reports_extracted_values(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(
+        '127.0.0.1 Prod frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534\n'
+        '127.0.0.1 Prod frank [10/Oct/2000:13:25:16 -0700] "GET /index.html HTTP/1.0" 200 99\n'
+    )
+    result = run(
+        "test-pattern", "[ip, user, username, timestamp, request, status_code = 4*, bytes]", str(log)
+    )
+    assert result.returncode == 0, result.stderr
+    (match,) = json.loads(result.stdout)["matches"]
+    assert match["eventNumber"] == 1
+    assert match["extractedValues"]["$status_code"] == "404"
+    assert match["extractedValues"]["$request"] == "GET /index.html HTTP/1.0"
+
+
+def test_bad_pattern_exits_2_and_points_at_the_problem() -> None:
+    result = run("test-pattern", "{ $.latency > fast }", "-", stdin="{}\n")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "needs an unquoted number" in result.stderr
+    pattern_line, caret_line = result.stderr.splitlines()[-2:]
+    assert caret_line.index("^") == pattern_line.index("fast")
+
+
+def test_missing_file_exits_2_naming_it(tmp_path: Path) -> None:
+    result = run("test-pattern", "ERROR", str(tmp_path / "nope.log"))
+    assert result.returncode == 2
+    assert "nope.log" in result.stderr
