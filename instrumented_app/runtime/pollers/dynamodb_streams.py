@@ -60,17 +60,21 @@ def order_shards(shards: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]
     ordered: list[Mapping[str, Any]] = []
     placed: set[str] = set()
 
-    def place(shard: Mapping[str, Any], depth: int) -> None:
-        if shard["ShardId"] in placed or depth > len(by_id):  # depth bound: a malformed cycle cannot loop
+    visiting: set[str] = set()
+
+    def place(shard: Mapping[str, Any]) -> None:
+        shard_id = shard["ShardId"]
+        if shard_id in placed or shard_id in visiting:  # visiting: a malformed cycle cannot loop
             return
+        visiting.add(shard_id)
         parent = by_id.get(shard.get("ParentShardId") or "")
         if parent is not None:
-            place(parent, depth + 1)
-        placed.add(shard["ShardId"])
+            place(parent)
+        placed.add(shard_id)
         ordered.append(shard)
 
     for shard in shards:
-        place(shard, 0)
+        place(shard)
     return ordered
 
 
@@ -103,9 +107,11 @@ class DynamoDbStreamPoller(MappingPoller):
         session: boto3.session.Session,
         aws_endpoint: str,
         poll_interval_s: float,
+        streams_client: Any = None,
     ) -> None:
         super().__init__(mapping, invoker, poll_interval_s=poll_interval_s)
-        self._streams: Any = session.client(
+        # streams_client: a stand-in for unit tests of shard handling (moto keeps one shard per stream).
+        self._streams: Any = streams_client or session.client(
             "dynamodbstreams", endpoint_url=aws_endpoint, region_name=mapping.region
         )
         self._shards: dict[str, ShardState] = {}  # insertion order = parents first

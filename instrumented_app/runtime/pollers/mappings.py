@@ -75,10 +75,14 @@ def parse_mapping(raw: Mapping[str, Any]) -> EventSourceMapping | None:
     kind = source_kind(str(raw["EventSourceArn"]))
     if kind is None:
         return None
-    batch_size = raw.get("BatchSize") or (10 if kind == "sqs" else 100)
+    batch_size = raw.get("BatchSize")
+    if batch_size is None:
+        batch_size = 10 if kind == "sqs" else 100
     if not isinstance(batch_size, int) or batch_size < 1:
         raise MappingError(f"BatchSize: must be a positive integer, got {batch_size!r}")
-    window = raw.get("MaximumBatchingWindowInSeconds") or 0
+    window = raw.get("MaximumBatchingWindowInSeconds")
+    if window is None:
+        window = 0
     if not isinstance(window, int | float) or window < 0:
         raise MappingError(f"MaximumBatchingWindowInSeconds: must be >= 0, got {window!r}")
     retries = raw.get("MaximumRetryAttempts")
