@@ -1,0 +1,359 @@
+"""Provisioning the one template into moto (a real server on loopback, boto3 over HTTP).
+
+Every assertion reads the resource back through the AWS API, as an operator's tooling would.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from instrumented_app.runtime.provision import DeployedStack, ProvisioningError, provision
+from instrumented_app.runtime.provision.checks import check_stack
+from instrumented_app.runtime.provision.clients import Clients
+from instrumented_app.runtime.provision.plan import make_plan
+from instrumented_app.runtime.template import APP_TEMPLATE
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURE_TEMPLATE = ROOT / "tests" / "stack" / "fixtures" / "runtime_template.yaml"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def app_stack(moto_endpoint: str) -> DeployedStack:
+    return provision(APP_TEMPLATE, endpoint_url=moto_endpoint, region=REGION, stack_name="app")
+
+
+@pytest.fixture(scope="module")
+def fixture_stack(moto_endpoint: str) -> DeployedStack:
+    return provision(FIXTURE_TEMPLATE, endpoint_url=moto_endpoint, region=REGION, stack_name="fx")
+
+
+def _client(endpoint: str, service: str) -> Any:
+    make: Any = boto3.client  # any service name, so not the typed overloads
+    return make(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+# -- the app template ------------------------------------------------------------------------------
+
+
+def test_app_diagnostics_function_and_its_log_group_exist(
+    app_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    config = _client(moto_endpoint, "lambda").get_function_configuration(FunctionName="sw-diagnostics")
+    assert config["Handler"] == "instrumented_app.handlers.diagnostics.handler"
+    assert config["Runtime"] == "python3.11"
+    assert config["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "sagawatch"
+    groups = _client(moto_endpoint, "logs").describe_log_groups(
+        logGroupNamePrefix="/aws/lambda/sw-diagnostics"
+    )
+    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups["logGroups"]] == [
+        ("/aws/lambda/sw-diagnostics", 14)
+    ]
+
+
+def test_resolve_gives_the_function_arn_of_an_api_route(app_stack: DeployedStack) -> None:
+    body = app_stack.template["Resources"]["AppApi"]["Properties"]["Body"]
+    uri = app_stack.resolve(
+        body["paths"]["/diagnostics/ping"]["get"]["x-amazon-apigateway-integration"]["uri"]
+    )
+    assert uri == (
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:us-east-1:123456789012:function:sw-diagnostics/invocations"
+    )
+
+
+def test_api_resources_are_served_from_the_template_with_stable_ids(
+    app_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    api_id = app_stack.physical_id("AppApi")
+    assert app_stack.resource_type("AppApi") == "AWS::ApiGateway::RestApi"
+    assert app_stack.outputs["ApiUrl"] == f"https://{api_id}.execute-api.us-east-1.amazonaws.com/v1"
+    assert _client(moto_endpoint, "apigateway").get_rest_apis()["items"] == []
+
+
+def test_provisioning_the_same_stack_twice_says_it_exists(
+    app_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    with pytest.raises(ProvisioningError, match="stack 'app' already exists"):
+        provision(APP_TEMPLATE, endpoint_url=moto_endpoint, region=REGION, stack_name="app")
+
+
+# -- the runtime fixture template ------------------------------------------------------------------
+
+
+def test_work_queue_redrives_to_its_dlq_after_two_receives(
+    fixture_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    sqs = _client(moto_endpoint, "sqs")
+    url = sqs.get_queue_url(QueueName="fx-work")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive == {
+        "deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:fx-work-dlq",
+        "maxReceiveCount": 2,
+    }
+    assert attributes["VisibilityTimeout"] == "2"
+    assert fixture_stack.resolve({"Ref": "WorkQueue"}).endswith("/fx-work")
+
+
+def test_sqs_event_source_mapping_reports_batch_item_failures(
+    fixture_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    mappings = _client(moto_endpoint, "lambda").list_event_source_mappings(FunctionName="fx-batch-worker")
+    (mapping,) = mappings["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == "arn:aws:sqs:us-east-1:123456789012:fx-work"
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_source_table_streams_new_and_old_images_to_the_recorder(
+    fixture_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    table = _client(moto_endpoint, "dynamodb").describe_table(TableName="fx-source")["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == ["by-kind"]
+    (mapping,) = _client(moto_endpoint, "lambda").list_event_source_mappings(
+        FunctionName="fx-stream-recorder"
+    )["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == table["LatestStreamArn"]
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    recorder = _client(moto_endpoint, "lambda").get_function_configuration(FunctionName="fx-stream-recorder")
+    assert recorder["Environment"]["Variables"]["SEEN_TABLE"] == "fx-seen"
+
+
+def test_canary_alias_sends_five_percent_to_version_two_whose_variant_differs(
+    fixture_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    lam = _client(moto_endpoint, "lambda")
+    alias = lam.get_alias(FunctionName="fx-canary", Name="live")
+    assert alias["FunctionVersion"] == "1"
+    assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"2": 0.05}
+    variants = {
+        version: lam.get_function_configuration(FunctionName="fx-canary", Qualifier=version)["Environment"][
+            "Variables"
+        ]["VARIANT"]
+        for version in ("1", "2", "$LATEST")
+    }
+    assert variants == {"1": "blue", "2": "green", "$LATEST": "green"}
+
+
+def test_canary_route_resolves_to_the_alias_arn(fixture_stack: DeployedStack) -> None:
+    body = fixture_stack.template["Resources"]["FixtureApi"]["Properties"]["Body"]
+    uri = fixture_stack.resolve(body["paths"]["/canary"]["get"]["x-amazon-apigateway-integration"]["uri"])
+    assert uri.endswith(
+        "/functions/arn:aws:lambda:us-east-1:123456789012:function:fx-canary:live/invocations"
+    )
+
+
+def test_state_machine_definition_has_its_substitutions_applied(
+    fixture_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    sfn = _client(moto_endpoint, "stepfunctions")
+    found = sfn.describe_state_machine(stateMachineArn=fixture_stack.physical_id("RetryCatchStateMachine"))
+    states = json.loads(found["definition"])["States"]
+    assert states["Work"]["Resource"] == "arn:aws:lambda:us-east-1:123456789012:function:fx-step-work"
+    assert (
+        states["Compensate"]["Resource"]
+        == "arn:aws:lambda:us-east-1:123456789012:function:fx-step-compensate"
+    )
+    assert states["Work"]["Catch"][0]["Next"] == "Compensate"
+
+
+def test_sns_subscription_has_its_filter_policy_and_raw_delivery(
+    fixture_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    sns = _client(moto_endpoint, "sns")
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=fixture_stack.physical_id("OrdersTopic"))[
+        "Subscriptions"
+    ]
+    assert subscription["Endpoint"] == "arn:aws:sqs:us-east-1:123456789012:fx-billing"
+    attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])[
+        "Attributes"
+    ]
+    assert json.loads(attributes["FilterPolicy"]) == {"event_type": ["order_placed", "order_refunded"]}
+    assert attributes["RawMessageDelivery"] == "true"
+
+
+def test_eventbridge_rule_filters_big_orders_to_the_vip_queue(
+    fixture_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    events = _client(moto_endpoint, "events")
+    rule = events.describe_rule(Name="fx-big-order")
+    assert json.loads(rule["EventPattern"])["detail"] == {"amount": [{"numeric": [">=", 10000]}]}
+    targets = events.list_targets_by_rule(Rule="fx-big-order")["Targets"]
+    assert [(t["Id"], t["Arn"]) for t in targets] == [("vip", "arn:aws:sqs:us-east-1:123456789012:fx-vip")]
+
+
+def test_upload_bucket_notifies_the_upload_function(fixture_stack: DeployedStack, moto_endpoint: str) -> None:
+    config = _client(moto_endpoint, "s3").get_bucket_notification_configuration(Bucket="fx-uploads")
+    (notification,) = config["LambdaFunctionConfigurations"]
+    assert notification["LambdaFunctionArn"] == "arn:aws:lambda:us-east-1:123456789012:function:fx-upload"
+    assert notification["Events"] == ["s3:ObjectCreated:*"]
+
+
+def test_metric_filter_and_alarm_exist(fixture_stack: DeployedStack, moto_endpoint: str) -> None:
+    filters = _client(moto_endpoint, "logs").describe_metric_filters(logGroupName="/aws/lambda/fx-echo")
+    (metric_filter,) = filters["metricFilters"]
+    assert metric_filter["filterPattern"] == '{ $.level = "ERROR" }'
+    assert metric_filter["metricTransformations"][0]["metricName"] == "EchoErrors"
+    (alarm,) = _client(moto_endpoint, "cloudwatch").describe_alarms(AlarmNames=["fx-echo-errors"])[
+        "MetricAlarms"
+    ]
+    assert (alarm["MetricName"], alarm["Threshold"], alarm["AlarmActions"]) == (
+        "EchoErrors",
+        1.0,
+        [fixture_stack.physical_id("OrdersTopic")],
+    )
+
+
+def test_api_permissions_are_granted_to_api_gateway(fixture_stack: DeployedStack, moto_endpoint: str) -> None:
+    policy = json.loads(_client(moto_endpoint, "lambda").get_policy(FunctionName="fx-echo")["Policy"])
+    sids = {statement["Sid"] for statement in policy["Statement"]}
+    assert {"EchoFunctionEchoPermissionv1", "EchoFunctionValidatedPermissionv1"} <= sids
+
+
+def test_every_declared_resource_has_a_physical_id(fixture_stack: DeployedStack) -> None:
+    declared = set(fixture_stack.template["Resources"])
+    assert set(fixture_stack.resources) == declared
+    assert all(physical for _type, physical in fixture_stack.resources.values())
+
+
+def test_a_resource_that_drifted_is_named_with_what_differs(
+    fixture_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    sqs = _client(moto_endpoint, "sqs")
+    url = sqs.get_queue_url(QueueName="fx-vip")["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "45"})
+    drifted = json.loads(json.dumps(fixture_stack.template))
+    drifted["Resources"]["VipQueue"]["Properties"]["VisibilityTimeout"] = 30
+    stack = DeployedStack(
+        fixture_stack.stack_name,
+        fixture_stack.region,
+        fixture_stack.account_id,
+        drifted,
+        fixture_stack.resources,
+        fixture_stack.attributes,
+    )
+    with pytest.raises(ProvisioningError) as raised:
+        check_stack(Clients(moto_endpoint, REGION), stack)
+    assert "VipQueue (AWS::SQS::Queue): VisibilityTimeout is '45', the template says '30'" in str(
+        raised.value
+    )
+
+
+# -- planning, without a server --------------------------------------------------------------------
+
+
+def test_an_unsupported_resource_type_is_named_before_anything_is_made() -> None:
+    template = {"Resources": {"Bus": {"Type": "AWS::Kinesis::Stream", "Properties": {}}}}
+    with pytest.raises(ProvisioningError, match=r"Bus \(AWS::Kinesis::Stream\)"):
+        make_plan(template)
+
+
+def test_an_event_source_mapping_on_an_alias_is_created_after_the_alias() -> None:
+    template = {
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "Live"}, "EventSourceArn": "arn:aws:sqs:::q"},
+            },
+            "Live": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+            "Bucket": {"Type": "AWS::S3::Bucket", "DependsOn": ["Perm", "Fn"], "Properties": {}},
+            "Perm": {"Type": "AWS::Lambda::Permission", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+        }
+    }
+    plan = make_plan(template)
+    assert plan.direct == ("Live", "Perm", "Mapping")
+    assert set(plan.cfn_template["Resources"]) == {"Fn", "Bucket"}
+    assert plan.cfn_template["Resources"]["Bucket"]["DependsOn"] == ["Fn"]
+
+
+def test_a_cloudformation_resource_needing_a_later_one_is_refused_with_both_names() -> None:
+    template = {
+        "Resources": {
+            "Live": {"Type": "AWS::Lambda::Alias", "Properties": {}},
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "Live"}}},
+        }
+    }
+    with pytest.raises(ProvisioningError, match=r"Queue \(AWS::SQS::Queue\) refers to Live"):
+        make_plan(template)
+
+
+# -- resolving intrinsics, without a server --------------------------------------------------------
+
+
+def _stack() -> DeployedStack:
+    return DeployedStack(
+        stack_name="demo",
+        region="eu-west-1",
+        account_id="111122223333",
+        template={
+            "Parameters": {"Stage": {"Type": "String", "Default": "v1"}},
+            "Conditions": {"IsV1": {"Fn::Equals": [{"Ref": "Stage"}, "v1"]}},
+            "Resources": {},
+        },
+        resources={
+            "Fn": ("AWS::Lambda::Function", "demo-fn"),
+            "Queue": ("AWS::SQS::Queue", "https://sqs.eu-west-1.amazonaws.com/111122223333/demo-q"),
+        },
+        attributes={"Fn": {"Arn": "arn:aws:lambda:eu-west-1:111122223333:function:demo-fn"}},
+    )
+
+
+def test_sub_resolves_refs_attributes_pseudo_parameters_and_escapes() -> None:
+    text = "${AWS::Region}/${AWS::AccountId}/${AWS::StackName}/${Fn}/${Fn.Arn}/${Stage}/${!Literal}"
+    assert _stack().resolve({"Fn::Sub": text}) == (
+        "eu-west-1/111122223333/demo/demo-fn/arn:aws:lambda:eu-west-1:111122223333:function:demo-fn/v1/${Literal}"
+    )
+
+
+def test_sub_with_variables_join_select_split_and_if_nest() -> None:
+    stack = _stack()
+    value = {
+        "Env": {
+            "Fn::Join": [
+                ":",
+                [
+                    {"Fn::Sub": ["${Name}-x", {"Name": {"Ref": "Fn"}}]},
+                    {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "Queue"}]}]},
+                    {"Fn::If": ["IsV1", "first", "later"]},
+                ],
+            ]
+        }
+    }
+    assert stack.resolve(value) == {"Env": "demo-fn-x::first"}
+
+
+def test_an_unknown_attribute_names_the_resource_and_what_is_known() -> None:
+    with pytest.raises(ProvisioningError, match=r"Fn::GetAtt Fn\.StreamArn: not known .*known: Arn"):
+        _stack().resolve({"Fn::GetAtt": ["Fn", "StreamArn"]})
+
+
+def test_a_ref_to_nothing_is_named() -> None:
+    with pytest.raises(ProvisioningError, match="Ref to 'Missing'"):
+        _stack().resolve({"Ref": "Missing"})
