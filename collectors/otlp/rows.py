@@ -43,6 +43,7 @@ class SpanRow:
     attributes: dict[str, Any] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
+    resource: dict[str, Any] = field(default_factory=dict)
 
 
 def spans_to_rows(request: ExportTraceServiceRequest) -> list[SpanRow]:
@@ -57,27 +58,27 @@ def spans_to_rows(request: ExportTraceServiceRequest) -> list[SpanRow]:
 def _rows(request: ExportTraceServiceRequest) -> Iterator[SpanRow]:
     for r_index, resource_spans in enumerate(request.resource_spans):
         resource_attributes = attributes_to_dict(resource_spans.resource.attributes)
-        service = resource_attributes.get(SERVICE_NAME_ATTRIBUTE)
         for s_index, scope_spans in enumerate(resource_spans.scope_spans):
             for index, span in enumerate(scope_spans.spans):
                 where = f"resourceSpans[{r_index}].scopeSpans[{s_index}].spans[{index}]"
-                yield _row(span, str(service) if service is not None else None, where)
+                yield _row(span, resource_attributes, where)
 
 
-def _row(span: Span, service: str | None, where: str) -> SpanRow:
+def _row(span: Span, resource: dict[str, Any], where: str) -> SpanRow:
     trace_id = _hex_id(span.trace_id, 16, f"{where}.traceId")
     span_id = _hex_id(span.span_id, 8, f"{where}.spanId")
     parent = _hex_id(span.parent_span_id, 8, f"{where}.parentSpanId") if span.parent_span_id else None
     attributes = attributes_to_dict(span.attributes)
     correlation_id = attributes.get(CORRELATION_ID_ATTRIBUTE)
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    service = resource.get(SERVICE_NAME_ATTRIBUTE)
     return SpanRow(
         trace_id=trace_id,
         span_id=span_id,
         parent_span_id=parent,
         name=span.name,
         kind=Span.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_"),
-        service=service,
+        service=str(service) if service is not None else None,
         start_time=nanos_to_datetime(start),
         end_time=nanos_to_datetime(end),
         duration_ms=max(end - start, 0) / 1_000_000,
@@ -101,6 +102,7 @@ def _row(span: Span, service: str | None, where: str) -> SpanRow:
             }
             for i, link in enumerate(span.links)
         ],
+        resource=resource,
     )
 
 

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 from collectors.otlp.rows import SpanRow
 
 _COLUMNS = tuple(f.name for f in fields(SpanRow))
-_JSON_COLUMNS = frozenset({"attributes", "events", "links"})
+_JSON_COLUMNS = frozenset({"attributes", "events", "links", "resource"})
 _INSERT = (
     f"INSERT INTO spans ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
     "ON CONFLICT (trace_id, span_id) DO NOTHING RETURNING span_id"

@@ -53,7 +53,8 @@ _PROVIDER = BaseProvider()
 MASK: str = _PROVIDER.erase("x")
 _PII_PATH = parse("$.." + ",".join(PII_KEYS))
 _PII_KEY_IN_JSON = re.compile(r'"(?:' + "|".join(re.escape(k) for k in PII_KEYS) + r')"\s*:')
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+#: Letters of any script: internationalized addresses (``ü@example.de``) are personal data too.
+EMAIL = re.compile(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}")
 
 
 def mask_text(text: str) -> str:

@@ -80,6 +80,8 @@ def test_spans_from_a_real_exporter_arrive_with_ids_parents_and_correlation(
     assert api["parent_span_id"] is None
     assert api["kind"] == "SERVER"
     assert api["service"] == "checkout"
+    assert api["resource"]["service.name"] == "checkout"
+    assert api["resource"]["telemetry.sdk.language"] == "python"
     assert api["correlation_id"] == "order-42"
     assert api["duration_ms"] == pytest.approx(((root.end_time or 0) - (root.start_time or 0)) / 1e6)
 
