@@ -227,10 +227,25 @@ def state_machine_definition(properties: dict[str, Any]) -> str:
 
 
 def fix_state_machine(clients: Clients, arn: str, properties: dict[str, Any]) -> None:
-    """moto reads only ``DefinitionString`` and never applies ``DefinitionSubstitutions``."""
-    if "DefinitionSubstitutions" in properties or "DefinitionString" not in properties:
-        clients.stepfunctions.update_state_machine(
-            stateMachineArn=arn, definition=state_machine_definition(properties)
+    """Make the state machine the Step Functions API serves match the template.
+
+    moto's CloudFormation reads only ``DefinitionString`` and never applies
+    ``DefinitionSubstitutions``. And with ``execute_state_machine`` on (the embedded stack
+    runs ASL for real) the API is served by moto's executing backend, which CloudFormation
+    does not write to: there the machine is created under the same name, hence the same ARN.
+    """
+    definition = state_machine_definition(properties)
+    sfn = clients.stepfunctions
+    try:
+        sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+    except sfn.exceptions.StateMachineDoesNotExist:
+        tags = [{"key": t["Key"], "value": t["Value"]} for t in properties.get("Tags", [])]
+        sfn.create_state_machine(
+            name=arn.rsplit(":", 1)[-1],
+            definition=definition,
+            roleArn=properties["RoleArn"],
+            type=properties.get("StateMachineType", "STANDARD"),
+            tags=tags,  # type: ignore[arg-type]
         )
 
 

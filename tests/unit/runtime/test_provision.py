@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -20,6 +21,7 @@ from instrumented_app.runtime.provision.checks import check_stack
 from instrumented_app.runtime.provision.clients import Clients
 from instrumented_app.runtime.provision.plan import make_plan
 from instrumented_app.runtime.template import APP_TEMPLATE
+from sagawatch.stack.aws import MOTO_CONFIG
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE_TEMPLATE = ROOT / "tests" / "stack" / "fixtures" / "runtime_template.yaml"
@@ -32,7 +34,10 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    endpoint = f"http://{host}:{port}"
+    # as `sagawatch up` configures it: ASL executes for real, Lambda never looks for Docker
+    httpx.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10).raise_for_status()
+    yield endpoint
     server.stop()
 
 
