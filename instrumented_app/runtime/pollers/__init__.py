@@ -6,6 +6,6 @@ point; ``start()`` reads the mappings from moto's Lambda API and polls each.
 
 from instrumented_app.runtime.pollers.manager import EventSourcePollers
 from instrumented_app.runtime.pollers.mappings import EventSourceMapping, MappingError
-from instrumented_app.runtime.pollers.moto_hooks import silence_moto_builtin_delivery
+from instrumented_app.runtime.pollers.moto_hooks import install_moto_hooks
 
-__all__ = ["EventSourceMapping", "EventSourcePollers", "MappingError", "silence_moto_builtin_delivery"]
+__all__ = ["EventSourceMapping", "EventSourcePollers", "MappingError", "install_moto_hooks"]

@@ -16,7 +16,7 @@ import boto3
 from instrumented_app.runtime.pollers.base import MappingPoller, log
 from instrumented_app.runtime.pollers.dynamodb_streams import DynamoDbStreamPoller
 from instrumented_app.runtime.pollers.mappings import EventSourceMapping, read_mappings
-from instrumented_app.runtime.pollers.moto_hooks import silence_moto_builtin_delivery
+from instrumented_app.runtime.pollers.moto_hooks import install_moto_hooks
 from instrumented_app.runtime.pollers.s3 import S3NotificationDispatcher
 from instrumented_app.runtime.pollers.sqs import SqsPoller
 from instrumented_app.runtime.types import Invoker
@@ -64,7 +64,7 @@ class EventSourcePollers:
 
     def start(self) -> None:
         """Take over from moto's built-in delivery and start a poller for every enabled mapping."""
-        silence_moto_builtin_delivery()
+        install_moto_hooks()
         self.refresh()
         self._s3.start()
         if self._refresh_interval_s is not None:

@@ -24,7 +24,7 @@ import boto3
 import httpx
 from moto.server import ThreadedMotoServer
 
-from instrumented_app.runtime.pollers import EventSourcePollers, silence_moto_builtin_delivery
+from instrumented_app.runtime.pollers import EventSourcePollers, install_moto_hooks
 from instrumented_app.runtime.types import InvocationError, InvocationResult
 
 REGION = "us-east-1"
@@ -82,7 +82,7 @@ class MotoStack:
     """
 
     def __init__(self) -> None:
-        silence_moto_builtin_delivery()
+        install_moto_hooks()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the failures
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()

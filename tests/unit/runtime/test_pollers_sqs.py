@@ -208,3 +208,42 @@ def test_batch_size_caps_each_invocation(stack: MotoStack) -> None:
     sizes = [len(call.event["Records"]) for call in invoker.calls]
     assert max(sizes) <= 2
     assert sorted(r["body"] for c in invoker.calls for r in c.event["Records"]) == ["1", "2", "3", "4", "5"]
+
+
+def test_fifo_keeps_a_failed_groups_later_messages_in_order(stack: MotoStack) -> None:
+    url, arn, _ = make_queue(stack, "ledger.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+    map_queue(stack, arn, "worker", partial=True)
+    sqs = stack.client("sqs")
+    for body, group in (("a1", "A"), ("b1", "B"), ("a2", "A")):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
+    batches: list[list[str]] = []
+
+    def fails_a1_once(event: dict[str, Any]) -> dict[str, Any]:
+        records = event["Records"]
+        batches.append([r["body"] for r in records])
+        failed = [r for r in records if r["body"] == "a1"] if len(batches) == 1 else []
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in failed]}
+
+    invoker = FakeInvoker({"worker": fails_a1_once})
+    with running_pollers(stack, invoker):
+        assert wait_for(lambda: queue_is_empty(stack, url))
+
+    assert batches[0] == ["a1", "b1", "a2"], batches
+    later = [body for batch in batches[1:] for body in batch]
+    assert later == ["a1", "a2"], batches  # a2 was not deleted ahead of a1; b1 was not redelivered
+
+
+def test_a_batching_window_gathers_more_than_ten_messages_into_one_invocation(stack: MotoStack) -> None:
+    url, arn, _ = make_queue(stack, "bulk", VisibilityTimeout="30")
+    stack.create_function("worker")
+    stack.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="worker", BatchSize=25, MaximumBatchingWindowInSeconds=1
+    )
+    send_all(stack, url, [f"m{i}" for i in range(10)])
+    send_all(stack, url, [f"m{i}" for i in range(10, 15)])
+    invoker = FakeInvoker({"worker": lambda event: None})
+
+    with running_pollers(stack, invoker):
+        assert wait_for(lambda: queue_is_empty(stack, url))
+
+    assert [len(call.event["Records"]) for call in invoker.calls] == [15]
