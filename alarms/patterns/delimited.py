@@ -22,23 +22,17 @@ _TOKEN = re.compile(r'\[([^\]]*)\]?|"([^"]*)"?|(\S+)')
 FieldTest = Callable[[str], bool]
 
 
-@dataclass(frozen=True)
-class Token:
-    value: str
-    start: int
-
-
-def split_line(line: str) -> list[Token]:
+def split_values(line: str) -> list[str]:
     """The fields of a line; an unclosed ``[`` or ``"`` runs to the end of the line."""
-    tokens = []
-    for m in _TOKEN.finditer(line):
-        value = m.group(1)
-        if value is None:
-            value = m.group(2)
-            if value is None:
-                value = m.group(3)
-        tokens.append(Token(value, m.start()))
-    return tokens
+    return [a or b or c for a, b, c in _TOKEN.findall(line)]
+
+
+def _rest_of_line(line: str, index: int) -> str:
+    """The raw text from the start of field ``index`` to the end of the line."""
+    for i, m in enumerate(_TOKEN.finditer(line)):
+        if i == index:
+            return line[m.start() :].rstrip()
+    return ""
 
 
 def _compile_condition(expr: Expr) -> FieldTest:
@@ -69,60 +63,83 @@ def compile_delimited(pattern: DelimitedPattern) -> Callable[[str], dict[str, st
         )
         for f in pattern.fields
     )
-    if any(s.ellipsis for s in slots):
-        return lambda line: _match_with_ellipsis(slots, line)
-    return lambda line: _match_fixed(slots, line)
+    ellipses = [i for i, s in enumerate(slots) if s.ellipsis]
+    if not ellipses:
+        return lambda line: _match_fixed(slots, line)
+    if len(ellipses) == 1:
+        cut = ellipses[0]
+        return lambda line: _match_one_ellipsis(slots[:cut], slots[cut + 1 :], line)
+    return lambda line: _match_with_ellipses(slots, line)
+
+
+def _fill(out: dict[str, str], slots: tuple[_Slot, ...], values: list[str], first: int) -> bool:
+    """Test ``values`` against ``slots`` and record them; ``first`` is the 0-based position of values[0]."""
+    for i, (slot, value) in enumerate(zip(slots, values, strict=True)):
+        if slot.test is not None and not slot.test(value):
+            return False
+        out[slot.key or f"${first + i + 1}"] = value
+    return True
 
 
 def _match_fixed(slots: tuple[_Slot, ...], line: str) -> dict[str, str] | None:
-    tokens = split_line(line)
+    values = split_values(line)
     n = len(slots)
-    if len(tokens) < n:
+    if len(values) < n:
         return None
-    values = [t.value for t in tokens[: n - 1]]
-    values.append(tokens[n - 1].value if len(tokens) == n else line[tokens[n - 1].start :].rstrip())
+    if len(values) > n:
+        values = [*values[: n - 1], _rest_of_line(line, n - 1)]
     out: dict[str, str] = {}
-    for i, (slot, value) in enumerate(zip(slots, values, strict=True)):
-        if slot.test is not None and not slot.test(value):
-            return None
-        out[slot.key or f"${i + 1}"] = value
-    return out
+    return out if _fill(out, slots, values, 0) else None
 
 
-def _match_with_ellipsis(slots: tuple[_Slot, ...], line: str) -> dict[str, str] | None:
-    """Fit the slots to the tokens, ``...`` taking zero or more; memoised, so O(slots x tokens)."""
-    tokens = split_line(line)
-    n_slots, n_tokens = len(slots), len(tokens)
+def _match_one_ellipsis(head: tuple[_Slot, ...], tail: tuple[_Slot, ...], line: str) -> dict[str, str] | None:
+    """``[a, b, ..., y, z]``: the head takes the first fields, the tail the last, ``...`` the middle."""
+    values = split_values(line)
+    middle_end = len(values) - len(tail)
+    if middle_end < len(head):
+        return None
+    out: dict[str, str] = {}
+    if not _fill(out, head, values[: len(head)], 0):
+        return None
+    for i in range(len(head), middle_end):
+        out[f"${i + 1}"] = values[i]
+    return out if _fill(out, tail, values[middle_end:], middle_end) else None
+
+
+def _match_with_ellipses(slots: tuple[_Slot, ...], line: str) -> dict[str, str] | None:
+    """Several ``...``: fit the slots to the fields by search, memoised, so O(slots x fields)."""
+    values = split_values(line)
+    n_slots, n_values = len(slots), len(values)
     failed: set[tuple[int, int]] = set()
-    taken: list[int] = []  # for each slot, how many tokens it took
+    taken: list[int] = []  # for each slot, how many fields it took
 
-    def fit(si: int, ti: int) -> bool:
+    def fit(si: int, vi: int) -> bool:
         if si == n_slots:
-            return ti == n_tokens
-        if (si, ti) in failed:
+            return vi == n_values
+        if (si, vi) in failed:
             return False
         slot = slots[si]
         if slot.ellipsis:
-            for count in range(n_tokens - ti + 1):
+            for count in range(n_values - vi + 1):
                 taken.append(count)
-                if fit(si + 1, ti + count):
+                if fit(si + 1, vi + count):
                     return True
                 taken.pop()
-        elif ti < n_tokens and (slot.test is None or slot.test(tokens[ti].value)):
+        elif vi < n_values and (slot.test is None or slot.test(values[vi])):
             taken.append(1)
-            if fit(si + 1, ti + 1):
+            if fit(si + 1, vi + 1):
                 return True
             taken.pop()
-        failed.add((si, ti))
+        failed.add((si, vi))
         return False
 
     if not fit(0, 0):
         return None
     out: dict[str, str] = {}
-    ti = 0
+    vi = 0
     for slot, count in zip(slots, taken, strict=True):
         for k in range(count):
-            key = slot.key if (slot.key and not slot.ellipsis) else f"${ti + k + 1}"
-            out[key] = tokens[ti + k].value
-        ti += count
+            key = slot.key if (slot.key and not slot.ellipsis) else f"${vi + k + 1}"
+            out[key] = values[vi + k]
+        vi += count
     return out

@@ -37,7 +37,7 @@ def _field(sc: Scanner) -> Field:
     start = sc.pos
     name = _name(sc)
     sc.skip_ws()
-    if sc.peek() in (",", "]"):
+    if sc.peek() in (",", "]", ""):
         return Field(name)
     sc.pos = start
     condition = parse_or(sc, _atom)
