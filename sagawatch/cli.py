@@ -23,6 +23,7 @@ app = typer.Typer(
 #: nothing of theirs at module level (DESIGN.md's dependency rule).
 LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "alarms": ("alarms.cli:app", "Metric filters and alarms: test patterns, simulate alarms"),
+    "faults": ("instrumented_app.saas_sim.cli:app", "Fault switches of the SaaS simulators"),
 }
 
 

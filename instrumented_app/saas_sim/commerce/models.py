@@ -1,0 +1,174 @@
+"""Commerce customers and Shopify's rules for them, free of HTTP.
+
+Kept from Shopify: a customer needs a name, an email or a phone; email and
+phone are unique in the shop (case-insensitive email); phone numbers must be
+valid and are stored in E.164; ``multipass_identifier`` is free text (here it
+holds our ``cust_no``) and is not unique. Delete is a hard delete.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from instrumented_app.saas_sim.clock import SimClock
+from instrumented_app.saas_sim.commerce.exceptions import NotFound, Unprocessable
+from instrumented_app.saas_sim.records import record_from_json, record_to_json, same_text
+from instrumented_app.saas_sim.validation import is_email, to_e164
+
+WRITABLE = ("first_name", "last_name", "email", "phone", "multipass_identifier", "note", "tags")
+#: Shopify ids are large numbers; starting high keeps them visibly apart from the other simulators'.
+FIRST_ID = 7_000_000_001
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    multipass_identifier: str | None
+    note: str | None
+    tags: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class CommerceBackend:
+    """The customers of one simulated shop; thread-safe."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._customers: dict[int, Customer] = {}
+        self._next_id = FIRST_ID
+
+    def create_customer(self, fields: Mapping[str, str | None]) -> Customer:
+        with self._lock:
+            values = self._checked(fields, existing=None)
+            now = self._now()
+            customer = Customer(
+                id=self._next_id,
+                first_name=values.get("first_name"),
+                last_name=values.get("last_name"),
+                email=values.get("email"),
+                phone=values.get("phone"),
+                multipass_identifier=values.get("multipass_identifier"),
+                note=values.get("note"),
+                tags=values.get("tags") or "",
+                created_at=now,
+                updated_at=now,
+            )
+            self._next_id += 1
+            self._customers[customer.id] = customer
+            return customer
+
+    def get_customer(self, customer_id: int) -> Customer:
+        with self._lock:
+            customer = self._customers.get(customer_id)
+            if customer is None:
+                raise NotFound()
+            return customer
+
+    def update_customer(self, customer_id: int, fields: Mapping[str, str | None]) -> Customer:
+        with self._lock:
+            customer = self.get_customer(customer_id)
+            values = self._checked(fields, existing=customer)
+            if "tags" in values:
+                values["tags"] = values["tags"] or ""
+            updated = replace(customer, **values, updated_at=self._now())
+            self._customers[customer_id] = updated
+            return updated
+
+    def delete_customer(self, customer_id: int) -> None:
+        with self._lock:
+            self.get_customer(customer_id)
+            del self._customers[customer_id]
+
+    def list_page(
+        self, limit: int, after_id: int, updated_at_min: datetime | None
+    ) -> tuple[list[Customer], bool]:
+        """Customers by id after ``after_id`` (and updated at or after ``updated_at_min``); more to come?"""
+        with self._lock:
+            matching = sorted(
+                (
+                    customer
+                    for customer in self._customers.values()
+                    if customer.id > after_id
+                    and (updated_at_min is None or customer.updated_at >= updated_at_min)
+                ),
+                key=lambda customer: customer.id,
+            )
+            return matching[:limit], len(matching) > limit
+
+    def search(self, field: str, value: str) -> list[Customer]:
+        """Customers whose ``field`` (email, phone or multipass_identifier) equals ``value``."""
+        with self._lock:
+            wanted = to_e164(value) or value if field == "phone" else value
+            return sorted(
+                (c for c in self._customers.values() if same_text(getattr(c, field), wanted)),
+                key=lambda customer: customer.id,
+            )
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._customers)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._customers.clear()
+            self._next_id = FIRST_ID
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "next_id": self._next_id,
+                "customers": [record_to_json(c) for c in self._customers.values()],
+            }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.reset()
+            for item in data.get("customers", []):
+                customer = record_from_json(Customer, item)
+                self._customers[customer.id] = customer
+            self._next_id = int(data.get("next_id", FIRST_ID))
+
+    def _checked(self, fields: Mapping[str, str | None], existing: Customer | None) -> dict[str, Any]:
+        """The writable fields given, after Shopify's checks; every problem is reported at once."""
+        values: dict[str, Any] = {name: fields[name] for name in WRITABLE if name in fields}
+        errors: dict[str, list[str]] = {}
+        email = values.get("email")
+        if email:
+            if not is_email(email):
+                errors.setdefault("email", []).append("is invalid")
+            elif self._taken("email", email, existing):
+                errors.setdefault("email", []).append("has already been taken")
+        phone = values.get("phone")
+        if phone:
+            normalised = to_e164(phone)
+            if normalised is None:
+                errors.setdefault("phone", []).append("is invalid")
+            else:
+                values["phone"] = normalised
+                if self._taken("phone", normalised, existing):
+                    errors.setdefault("phone", []).append("has already been taken")
+        merged = {**(asdict(existing) if existing else {}), **values}
+        if not any(merged.get(name) for name in ("first_name", "last_name", "email", "phone")):
+            errors.setdefault("customer", []).append("must have a name, phone number or email address")
+        if errors:
+            raise Unprocessable(errors)
+        return values
+
+    def _taken(self, field: str, value: str, existing: Customer | None) -> bool:
+        return any(
+            same_text(getattr(c, field), value) and (existing is None or c.id != existing.id)
+            for c in self._customers.values()
+        )
+
+    def _now(self) -> datetime:
+        return self._clock.now().replace(microsecond=0)

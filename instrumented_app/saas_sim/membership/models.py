@@ -1,0 +1,153 @@
+"""Members and their rules: ``member_no`` (our ``cust_no``) unique, a name, a valid email and phone.
+
+Delete is a hard delete. Lists run in ``(updated_at, id)`` order so that a
+client polling with ``updated_since`` sees every change, and a walk by
+cursor sees each member once unless it changes during the walk (then once
+more, later, as it should).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+from instrumented_app.saas_sim.clock import SimClock
+from instrumented_app.saas_sim.membership.exceptions import InvalidMember, MemberConflict, MemberNotFound
+from instrumented_app.saas_sim.records import record_from_json, record_to_json
+from instrumented_app.saas_sim.validation import is_email, to_e164
+
+Status = Literal["active", "suspended", "cancelled"]
+STATUSES: tuple[str, ...] = get_args(Status)
+WRITABLE = ("member_no", "full_name", "email", "phone", "status")
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    member_no: str
+    full_name: str
+    email: str | None
+    phone: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class MembershipBackend:
+    """All members; thread-safe."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._members: dict[str, Member] = {}
+        self._next = 1
+
+    def create_member(self, fields: Mapping[str, str | None]) -> Member:
+        with self._lock:
+            values = self._checked(fields, existing=None)
+            if not values.get("member_no"):
+                raise InvalidMember("member_no is required", "member_no")
+            now = self._clock.now()
+            member = Member(
+                id=f"mbr_{self._next:010d}",
+                member_no=str(values["member_no"]),
+                full_name=str(values["full_name"]),
+                email=values.get("email"),
+                phone=values.get("phone"),
+                status=values.get("status") or "active",
+                created_at=now,
+                updated_at=now,
+            )
+            self._next += 1
+            self._members[member.id] = member
+            return member
+
+    def get_member(self, member_id: str) -> Member:
+        with self._lock:
+            member = self._members.get(member_id)
+            if member is None:
+                raise MemberNotFound(member_id)
+            return member
+
+    def update_member(self, member_id: str, fields: Mapping[str, str | None]) -> Member:
+        with self._lock:
+            member = self.get_member(member_id)
+            values = self._checked(fields, existing=member)
+            updated = replace(member, **values, updated_at=self._clock.now())
+            self._members[member_id] = updated
+            return updated
+
+    def delete_member(self, member_id: str) -> None:
+        with self._lock:
+            self.get_member(member_id)
+            del self._members[member_id]
+
+    def list_page(
+        self,
+        limit: int,
+        updated_since: datetime | None,
+        after: tuple[datetime, str] | None,
+        member_no: str | None = None,
+    ) -> tuple[list[Member], bool]:
+        """Members in ``(updated_at, id)`` order past ``after``; and whether more follow."""
+        with self._lock:
+            matching = sorted(
+                (
+                    member
+                    for member in self._members.values()
+                    if (updated_since is None or member.updated_at >= updated_since)
+                    and (after is None or (member.updated_at, member.id) > after)
+                    and (member_no is None or member.member_no == member_no)
+                ),
+                key=lambda member: (member.updated_at, member.id),
+            )
+            return matching[:limit], len(matching) > limit
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._members)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._members.clear()
+            self._next = 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"next": self._next, "members": [record_to_json(m) for m in self._members.values()]}
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.reset()
+            for item in data.get("members", []):
+                member = record_from_json(Member, item)
+                self._members[member.id] = member
+            self._next = int(data.get("next", len(self._members) + 1))
+
+    def _checked(self, fields: Mapping[str, str | None], existing: Member | None) -> dict[str, Any]:
+        values: dict[str, Any] = {name: fields[name] for name in WRITABLE if name in fields}
+        for required in ("member_no", "full_name", "status"):
+            if required in values and not (values[required] or "").strip():
+                raise InvalidMember(f"{required} must not be empty", required)
+        if existing is None and not (values.get("full_name") or "").strip():
+            raise InvalidMember("full_name is required", "full_name")
+        if values.get("status") and values["status"] not in STATUSES:
+            raise InvalidMember(f"status must be one of {', '.join(STATUSES)}", "status")
+        if values.get("email") and not is_email(values["email"]):
+            raise InvalidMember("email is not a valid email address", "email")
+        if values.get("phone"):
+            normalised = to_e164(values["phone"])
+            if normalised is None:
+                raise InvalidMember(
+                    "phone must be a valid number in E.164 form (+<country><number>)", "phone"
+                )
+            values["phone"] = normalised
+        member_no = values.get("member_no")
+        if member_no:
+            holder = next((m for m in self._members.values() if m.member_no == member_no), None)
+            if holder is not None and (existing is None or holder.id != existing.id):
+                raise MemberConflict(f"member_no {member_no} is already held by {holder.id}", "member_no")
+        return values

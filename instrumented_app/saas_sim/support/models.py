@@ -1,0 +1,206 @@
+"""The support desk's users and Zendesk's rules for them, with no HTTP in sight.
+
+Rules kept from Zendesk: ``external_id`` and ``email`` are unique among
+active users, compared case-insensitively; ``name`` is required; deleting a
+user is a soft delete (it can still be read, with ``active: false``, and shows
+in the incremental export, but no longer in lists and no longer holds its
+``external_id`` or email). Every change takes the next number of a change
+sequence, which is what the incremental export's cursor walks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from instrumented_app.saas_sim.clock import SimClock
+from instrumented_app.saas_sim.records import record_from_json, record_to_json, same_text
+from instrumented_app.saas_sim.support.exceptions import RecordInvalid, RecordNotFound
+from instrumented_app.saas_sim.validation import is_email
+
+#: The fields a client may set.
+WRITABLE = ("name", "email", "phone", "external_id")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    active: bool
+    seq: int  # position in the change sequence
+
+
+@dataclass(frozen=True)
+class ExportPage:
+    users: list[User]
+    last_seq: int
+    end_of_stream: bool
+
+
+class SupportBackend:
+    """All users of one simulated Zendesk account; thread-safe."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._users: dict[int, User] = {}
+        self._next_id = 1
+        self._seq = 0
+
+    def create_user(self, fields: Mapping[str, str | None]) -> User:
+        with self._lock:
+            values = self._checked(fields, existing=None)
+            now = self._now()
+            user = User(
+                id=self._next_id,
+                name=values["name"] or "",
+                email=values.get("email"),
+                phone=values.get("phone"),
+                external_id=values.get("external_id"),
+                created_at=now,
+                updated_at=now,
+                active=True,
+                seq=self._next_seq(),
+            )
+            self._next_id += 1
+            self._users[user.id] = user
+            return user
+
+    def get_user(self, user_id: int) -> User:
+        with self._lock:
+            user = self._users.get(user_id)
+            if user is None:
+                raise RecordNotFound()
+            return user
+
+    def update_user(self, user_id: int, fields: Mapping[str, str | None]) -> User:
+        with self._lock:
+            user = self.get_user(user_id)
+            if not user.active:
+                raise RecordNotFound()
+            values = self._checked(fields, existing=user)
+            updated = replace(user, **values, updated_at=self._now(), seq=self._next_seq())
+            self._users[user_id] = updated
+            return updated
+
+    def delete_user(self, user_id: int) -> User:
+        """Soft delete; a user already deleted is not found again."""
+        with self._lock:
+            user = self.get_user(user_id)
+            if not user.active:
+                raise RecordNotFound()
+            deleted = replace(user, active=False, updated_at=self._now(), seq=self._next_seq())
+            self._users[user_id] = deleted
+            return deleted
+
+    def create_or_update(self, fields: Mapping[str, str | None]) -> tuple[User, bool]:
+        """Zendesk's upsert: match an active user by external_id, else by email. True when created."""
+        with self._lock:
+            match = None
+            if fields.get("external_id"):
+                match = self._active_by("external_id", str(fields["external_id"]))
+            if match is None and fields.get("email"):
+                match = self._active_by("email", str(fields["email"]))
+            if match is None:
+                return self.create_user(fields), True
+            return self.update_user(match.id, fields), False
+
+    def list_page(self, size: int, after_id: int | None) -> tuple[list[User], bool]:
+        """Active users by id, ``size`` after ``after_id``; and whether more follow."""
+        with self._lock:
+            ids = sorted(uid for uid, user in self._users.items() if user.active and uid > (after_id or 0))
+            page = [self._users[uid] for uid in ids[:size]]
+            return page, len(ids) > size
+
+    def search(self, external_id: str | None = None, email: str | None = None) -> list[User]:
+        with self._lock:
+            found = [
+                user
+                for user in self._users.values()
+                if user.active
+                and (external_id is None or same_text(user.external_id, external_id))
+                and (email is None or same_text(user.email, email))
+            ]
+            return sorted(found, key=lambda user: user.id)
+
+    def export(self, start_time: datetime | None, after_seq: int, per_page: int) -> ExportPage:
+        """Users changed since ``start_time`` (first page) or after ``after_seq``, in change order."""
+        with self._lock:
+            changed = sorted(
+                (
+                    user
+                    for user in self._users.values()
+                    if user.seq > after_seq and (start_time is None or user.updated_at >= start_time)
+                ),
+                key=lambda user: user.seq,
+            )
+            page = changed[:per_page]
+            end_of_stream = len(changed) <= per_page
+            # At the end, the cursor covers every change so far: the next poll starts from "now".
+            last_seq = self._seq if end_of_stream else page[-1].seq
+            return ExportPage(page, last_seq, end_of_stream)
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(1 for user in self._users.values() if user.active)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._users.clear()
+            self._next_id = 1
+            self._seq = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "next_id": self._next_id,
+                "seq": self._seq,
+                "users": [record_to_json(user) for user in self._users.values()],
+            }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.reset()
+            for item in data.get("users", []):
+                user = record_from_json(User, item)
+                self._users[user.id] = user
+            self._next_id = int(data.get("next_id", max(self._users, default=0) + 1))
+            self._seq = int(data.get("seq", 0))
+
+    def _checked(self, fields: Mapping[str, str | None], existing: User | None) -> dict[str, Any]:
+        """The writable fields given, after Zendesk's checks; raises ``RecordInvalid`` naming the field."""
+        values: dict[str, Any] = {name: fields[name] for name in WRITABLE if name in fields}
+        name = values.get("name", existing.name if existing else None)
+        if not name or not name.strip():
+            raise RecordInvalid("name", "cannot be blank", "BlankValue")
+        email = values.get("email")
+        if email is not None and not is_email(email):
+            raise RecordInvalid("email", f"{email} is not properly formatted", "InvalidFormat")
+        for field in ("external_id", "email"):
+            value = values.get(field)
+            if value:
+                holder = self._active_by(field, value)
+                if holder is not None and (existing is None or holder.id != existing.id):
+                    raise RecordInvalid(field, f"{value} has already been taken", "DuplicateValue")
+        return values
+
+    def _active_by(self, field: str, value: str) -> User | None:
+        for user in self._users.values():
+            if user.active and same_text(getattr(user, field), value):
+                return user
+        return None
+
+    def _now(self) -> datetime:
+        return self._clock.now().replace(microsecond=0)
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
