@@ -24,6 +24,7 @@ from instrumented_app.telemetry.handler import UNHANDLED_ERROR_CODE, instrumente
 from instrumented_app.telemetry.instances import logger, metrics
 from instrumented_app.telemetry.masking import PII_KEYS, mask_text
 from instrumented_app.telemetry.propagation import message_attributes, outgoing_headers, trace_fields
+from instrumented_app.telemetry.records import record_scope
 from instrumented_app.telemetry.tracing import flush_spans, tracer, tracer_provider
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "message_attributes",
     "metrics",
     "outgoing_headers",
+    "record_scope",
     "trace_fields",
     "tracer",
     "tracer_provider",

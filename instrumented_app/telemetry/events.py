@@ -207,6 +207,15 @@ _FAAS_TRIGGER = {
 }
 
 
+def message_trace(record: Any) -> MessageTrace:
+    """The propagation fields of one record of an SQS, SNS, DynamoDB Streams or S3 batch."""
+    if isinstance(record, Mapping):
+        trigger = _RECORD_SOURCES.get(record.get("eventSource") or record.get("EventSource") or "")
+        if trigger is not None:
+            return _READERS[trigger](record)
+    return MessageTrace(None, None, None)
+
+
 def _records(trigger: Trigger, records: list[Any]) -> EventTrace:
     read = _READERS[trigger]
     messages = tuple(read(r) if isinstance(r, Mapping) else MessageTrace(None, None, None) for r in records)

@@ -12,7 +12,6 @@ Lambda freezes the process once the handler returns.
 from __future__ import annotations
 
 import functools
-import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
@@ -23,9 +22,9 @@ from instrumented_app.telemetry.correlation import reset_correlation_id, set_cor
 from instrumented_app.telemetry.events import MESSAGE_TRIGGERS, EventTrace, Trigger, describe_event
 from instrumented_app.telemetry.instances import config, logger, metrics
 from instrumented_app.telemetry.log import dumps_line
-from instrumented_app.telemetry.masking import mask_json_line, mask_text
+from instrumented_app.telemetry.masking import mask_json_line
 from instrumented_app.telemetry.propagation import link_to, parent_context
-from instrumented_app.telemetry.tracing import configure_tracing, flush_spans, tracer
+from instrumented_app.telemetry.tracing import configure_tracing, flush_spans, record_failure, tracer
 from sagawatch.contracts import CORRELATION_ID_ATTRIBUTE
 
 R = TypeVar("R")
@@ -152,16 +151,12 @@ def _links(info: EventTrace) -> list[Link]:
 def _record_failure(span: Span, exc: Exception) -> None:
     """The exception on the span (its text PII-masked) and one contract log line with ``error_code``."""
     code = getattr(exc, "error_code", None)
-    error_code = code if isinstance(code, str) and code else UNHANDLED_ERROR_CODE
-    span.record_exception(
-        exc,
-        attributes={
-            "exception.message": mask_text(str(exc)),
-            "exception.stacktrace": mask_text(traceback.format_exc()),
-        },
+    record_failure(span, exc)
+    logger.exception(
+        "handler failed: %s",
+        type(exc).__name__,
+        extra={"error_code": code if isinstance(code, str) and code else UNHANDLED_ERROR_CODE},
     )
-    span.set_status(Status(StatusCode.ERROR, mask_text(f"{type(exc).__name__}: {exc}")))
-    logger.exception("handler failed: %s", type(exc).__name__, extra={"error_code": error_code})
 
 
 def _record_response(span: Span, info: EventTrace, result: Any, capture_response: bool) -> None:

@@ -13,6 +13,7 @@ can a test) it is used as it is, with its own exporters.
 from __future__ import annotations
 
 import threading
+import traceback
 
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -21,8 +22,10 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, Status, StatusCode
 
 from instrumented_app.telemetry.config import TelemetryConfig
+from instrumented_app.telemetry.masking import mask_text
 
 #: The longest an invocation waits at its end for its spans to leave.
 FLUSH_TIMEOUT_MS = 3000
@@ -85,3 +88,16 @@ def flush_spans() -> bool:
     if _provider is None:
         return True
     return _provider.force_flush(FLUSH_TIMEOUT_MS)
+
+
+def record_failure(span: Span, exc: BaseException) -> None:
+    """The exception as a span event and an ERROR status, with email addresses masked out of its text
+    (exception messages often quote the input that failed, and spans leave the process)."""
+    span.record_exception(
+        exc,
+        attributes={
+            "exception.message": mask_text(str(exc)),
+            "exception.stacktrace": mask_text("".join(traceback.format_exception(exc))),
+        },
+    )
+    span.set_status(Status(StatusCode.ERROR, mask_text(f"{type(exc).__name__}: {exc}")))

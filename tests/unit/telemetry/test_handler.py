@@ -23,6 +23,7 @@ from instrumented_app.telemetry import (
     message_attributes,
     metrics,
     outgoing_headers,
+    record_scope,
     tracer,
 )
 from sagawatch.contracts import REQUIRED_LOG_FIELDS
@@ -408,3 +409,53 @@ def test_outgoing_helpers_carry_the_invocation_ids(
         "traceparent": {"DataType": "String", "StringValue": traceparent},
     }
     assert outgoing_headers() == {}, "outside an invocation there is nothing to carry"
+
+
+def test_each_record_of_a_batch_is_processed_under_its_own_correlation_id_and_span(
+    spans: InMemorySpanExporter, read_output: Callable[[], Output]
+) -> None:
+    tp_a, trace_a = _producer_traceparent("send a")
+    tp_b, trace_b = _producer_traceparent("send b")
+    event = {
+        "Records": [
+            _sqs_record("m-1", {"correlation_id": "order-1", "traceparent": tp_a}),
+            _sqs_record("m-2", {"correlation_id": "order-2", "traceparent": tp_b}, body='{"fail": true}'),
+        ]
+    }
+
+    @instrumented
+    def worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        failures = []
+        for record in event["Records"]:
+            try:
+                with record_scope(record):
+                    logger.info("charging")
+                    if json.loads(record["body"]).get("fail"):
+                        raise RuntimeError("card for ichiro@example.com declined")
+            except RuntimeError:
+                failures.append({"itemIdentifier": record["messageId"]})
+        logger.info("batch done")
+        return {"batchItemFailures": failures}
+
+    spans.clear()
+    assert worker(event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+
+    logs = read_output().logs
+    assert [(line["message"], line["correlation_id"]) for line in logs] == [
+        ("charging", "order-1"),
+        ("charging", "order-2"),
+        ("batch done", "order-1"),
+    ]
+    batch = only_span(spans, "process billing-queue")
+    per_record = [s for s in spans.get_finished_spans() if s.name == "process message"]
+    assert [s.parent.span_id if s.parent else None for s in per_record] == [batch.context.span_id] * 2
+    assert [trace.format_trace_id(s.links[0].context.trace_id) for s in per_record] == [trace_a, trace_b]
+    assert [s.attributes["correlation_id"] if s.attributes else None for s in per_record] == [
+        "order-1",
+        "order-2",
+    ]
+    assert [s.status.status_code for s in per_record] == [StatusCode.UNSET, StatusCode.ERROR]
+    assert "ichiro@example.com" not in str(per_record[1].events[0].attributes)
+    assert [line["span_id"] for line in logs[:2]] == [
+        trace.format_span_id(s.context.span_id) for s in per_record
+    ]
