@@ -7,11 +7,17 @@ once, and the exit code is 0 only if all passed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
+import httpx
 import psycopg
 
+from sagawatch.contracts.correlation import CORRELATION_ID_HEADER
 from sagawatch.stack_info import StackInfo
 
 
@@ -46,16 +52,126 @@ def check_databases_migrated(info: StackInfo) -> str:
     return ", ".join(found)
 
 
-CHECKS: list[tuple[str, Check]] = [
-    ("aws", check_aws_answers),
-    ("databases", check_databases_migrated),
-]
+class EndToEnd:
+    """One request through the API front, then its traces in CloudWatch Logs and the audit store.
+
+    The checks share what the request produced (its correlation id, the trace id
+    its log line carries), so they are methods of one object, run in order.
+    """
+
+    PING_PATH = "/diagnostics/ping"
+
+    def __init__(self, wait_s: float = 20.0) -> None:
+        self.correlation_id = f"smoke-{uuid.uuid4().hex[:16]}"
+        self.trace_id: str | None = None
+        self._wait_s = wait_s
+
+    def api(self, info: StackInfo) -> str:
+        response = httpx.get(
+            f"{info.api_endpoint}{self.PING_PATH}",
+            headers={CORRELATION_ID_HEADER: self.correlation_id},
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise SmokeFailure(f"GET {self.PING_PATH} answered {response.status_code}: {response.text[:200]}")
+        answered = response.json().get("correlation_id")
+        if answered != self.correlation_id:
+            raise SmokeFailure(f"the handler saw correlation id {answered!r}, sent {self.correlation_id!r}")
+        return f"GET {self.PING_PATH} -> 200 through the API front, correlation id {self.correlation_id}"
+
+    def logs(self, info: StackInfo) -> str:
+        logs = _client("logs", info)
+        found: list[dict[str, Any]] = []
+        for _ in _until(self._wait_s):
+            found = list(_log_lines_with(logs, self.correlation_id))
+            if found:
+                break
+        if not found:
+            waited = f"{self._wait_s:.0f} s"
+            raise SmokeFailure(
+                f"no line with correlation_id {self.correlation_id} in /aws/lambda/* within {waited}"
+            )
+        group, line = found[0]["group"], found[0]["line"]
+        self.trace_id = line.get("trace_id") or None
+        return f"{len(found)} line(s) in {group} with correlation_id, trace_id {self.trace_id}"
+
+    def traces(self, info: StackInfo) -> str:
+        if not self.trace_id:
+            raise SmokeFailure("the log line carried no trace_id to look for")
+        rows: list[tuple[str, int]] = []
+        for _ in _until(self._wait_s):
+            with psycopg.connect(info.audit_url, connect_timeout=5) as conn:
+                rows = [
+                    (str(r[0]), int(r[1]))
+                    for r in conn.execute(
+                        "SELECT trace_id, count(*) FROM spans WHERE correlation_id = %s GROUP BY trace_id",
+                        (self.correlation_id,),
+                    )
+                ]
+            if rows:
+                break
+        if not rows:
+            raise SmokeFailure(f"no span with correlation_id {self.correlation_id} in the audit store")
+        traces = {trace for trace, _ in rows}
+        if traces != {self.trace_id}:
+            raise SmokeFailure(
+                f"spans are under trace(s) {sorted(traces)}, the log line under {self.trace_id}"
+            )
+        return f"{sum(n for _, n in rows)} span(s) in the audit store under trace {self.trace_id}"
+
+
+def default_checks() -> list[tuple[str, Check]]:
+    end_to_end = EndToEnd()
+    return [
+        ("aws", check_aws_answers),
+        ("databases", check_databases_migrated),
+        ("api", end_to_end.api),
+        ("logs", end_to_end.logs),
+        ("traces", end_to_end.traces),
+    ]
+
+
+def _client(service: str, info: StackInfo) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=info.aws_endpoint,
+        region_name=info.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _until(wait_s: float, interval_s: float = 0.25) -> Iterator[int]:
+    """Yield attempts until ``wait_s`` has passed (at least one attempt)."""
+    deadline = time.monotonic() + wait_s
+    attempt = 0
+    while True:
+        yield attempt
+        attempt += 1
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(interval_s)
+
+
+def _log_lines_with(logs: Any, correlation_id: str) -> Iterator[dict[str, Any]]:
+    """JSON log lines carrying ``correlation_id`` in every ``/aws/lambda/`` group."""
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix="/aws/lambda/"):
+        for group in page["logGroups"]:
+            name = group["logGroupName"]
+            for event_page in logs.get_paginator("filter_log_events").paginate(logGroupName=name):
+                for event in event_page["events"]:
+                    try:
+                        line = json.loads(event["message"])
+                    except (json.JSONDecodeError, TypeError):
+                        continue
+                    if isinstance(line, dict) and line.get("correlation_id") == correlation_id:
+                        yield {"group": name, "line": line}
 
 
 def run_smoke(
     info: StackInfo, say: Callable[[str], None], checks: list[tuple[str, Check]] | None = None
 ) -> int:
-    chosen = checks if checks is not None else CHECKS
+    chosen = checks if checks is not None else default_checks()
     failed = 0
     for name, check in chosen:
         try:

@@ -6,6 +6,7 @@ stops what had started, so a failed start never leaves a half-stack behind.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -70,6 +71,9 @@ def run_up(
 
 
 def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
+    from collectors.otlp.server import TraceReceiver
+    from instrumented_app.runtime.local import LocalRuntime
+
     databases = start_databases(settings.home, settings.database_url, settings.audit_database_url)
     stack.callback(databases.stop)
     _apply_schemas(databases.aurora_url, databases.audit_url)
@@ -78,15 +82,31 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
     aws_endpoint = moto.start()
     stack.callback(moto.stop)
 
+    receiver = TraceReceiver(databases.audit_url, host=settings.host, port=settings.otlp_port)
+    otlp_endpoint = receiver.start()
+    stack.callback(receiver.stop)
+
+    runtime = LocalRuntime(
+        aws_endpoint=aws_endpoint,
+        region=settings.region,
+        otlp_endpoint=settings.otel_exporter_otlp_endpoint or otlp_endpoint,
+        host=settings.host,
+        api_port=settings.api_port,
+        extra_env={"DATABASE_URL": databases.aurora_url},
+    )
+    runtime.start()
+    stack.callback(runtime.stop)
+
     return StackInfo(
-        pid=_own_pid(),
+        pid=os.getpid(),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         region=settings.region,
         aws_endpoint=aws_endpoint,
-        api_endpoint="",
-        otlp_endpoint="",
+        api_endpoint=runtime.main_api,
+        otlp_endpoint=otlp_endpoint,
         aurora_url=databases.aurora_url,
         audit_url=databases.audit_url,
+        extra={f"api:{name}": url for name, url in list(runtime.api_endpoints.items())[1:]},
     )
 
 
@@ -96,12 +116,6 @@ def _apply_schemas(aurora_url: str, audit_url: str) -> None:
 
     apply_migrations(aurora_url, "instrumented_app.schema")
     apply_migrations(audit_url, "collectors.schema")
-
-
-def _own_pid() -> int:
-    import os
-
-    return os.getpid()
 
 
 def _describe(info: StackInfo) -> list[str]:
