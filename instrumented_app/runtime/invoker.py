@@ -106,7 +106,6 @@ class LocalInvoker:
         self._extra_env = dict(extra_env or {})
         self._max_environments = max_environments
         self._rng = rng or random.Random()
-        self._rng_lock = threading.Lock()
         self._python_path = parent_python_path()
         self.catalog = FunctionCatalog(self._client("lambda"))
         self.metrics = EmfMetricShipper(self._client("cloudwatch"))
@@ -129,8 +128,8 @@ class LocalInvoker:
             event_json = json.dumps(event, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"event: not JSON-serialisable ({exc})") from exc
-        with self._rng_lock:
-            target = self.catalog.resolve(function_name, qualifier, self._rng)
+        # Random.random() is one C call under the GIL: safe to share between invoking threads.
+        target = self.catalog.resolve(function_name, qualifier, self._rng)
         return self._run(target, event_json)
 
     def _run(self, target: Target, event_json: str) -> InvocationResult:

@@ -170,7 +170,10 @@ class LogShipper:
             shipped.extend(batch)
             self.stats.shipped_events += len(batch)
         for consume in self._consumers:
-            consume(group, shipped)
+            try:
+                consume(group, shipped)
+            except Exception:  # the events are in CloudWatch Logs; a consumer's failure is its own
+                log.exception("log consumer %r failed on %d events from %s", consume, len(shipped), group)
 
     def _put(self, group: str, stream: str, batch: list[LogEvent]) -> None:
         payload = [{"timestamp": e.timestamp_ms, "message": e.message} for e in batch]

@@ -236,7 +236,23 @@ def _end(captures: list[LineCapture]) -> None:
         capture.end_invocation()
 
 
+def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
+    """A handler stuck in a loop would outlive a parent that died abruptly; stop when the parent is gone.
+
+    (``PR_SET_PDEATHSIG`` would fire when the *thread* that started us ends, and invokes
+    come from short-lived threads, so the parent is watched instead.)
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def serve(in_fd: int, out_fd: int) -> int:
+    _exit_with_parent(os.getppid())
     sender = FrameSender(out_fd)
     captures = [LineCapture(sender, "<stdout>"), LineCapture(sender, "<stderr>")]
     sys.stdout, sys.stderr = captures

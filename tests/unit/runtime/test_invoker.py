@@ -208,3 +208,83 @@ def test_a_changed_configuration_replaces_warm_environments_after_refresh(
 
     assert cached["greeting"] == "before"  # cached until refreshed, as documented
     assert after["greeting"] == "after" and after["pid"] != before["pid"]
+
+
+def test_workers_get_the_variables_the_lambda_service_sets(stack: MotoStack) -> None:
+    name = stack.create_function("sample.environ", memory=512, env={"TABLE_NAME": "orders"})
+    with LocalInvoker(
+        aws_endpoint=stack.endpoint,
+        region=REGION,
+        otlp_endpoint="http://127.0.0.1:4318",
+        extra_env={"SAGAWATCH_STAGE": "local"},
+    ) as invoker:
+        env = invoker.invoke(name, {}).payload
+
+    assert env["TABLE_NAME"] == "orders"
+    assert env["_HANDLER"] == "tests.unit.runtime.handlers.sample.environ"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == name
+    assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "512"
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == f"/aws/lambda/{name}"
+    assert (
+        env["AWS_LAMBDA_LOG_STREAM_NAME"].startswith(("20", "21"))
+        and "[$LATEST]" in env["AWS_LAMBDA_LOG_STREAM_NAME"]
+    )
+    assert (env["AWS_REGION"], env["AWS_DEFAULT_REGION"]) == (REGION, REGION)
+    assert env["AWS_ENDPOINT_URL"] == stack.endpoint
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("testing", "testing")
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
+    assert env["SAGAWATCH_STAGE"] == "local"
+
+
+def test_without_an_otlp_endpoint_no_exporter_variable_is_set(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("sample.environ")
+
+    env = invoker.invoke(name, {}).payload
+
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in env
+
+
+WORKER_ORPHAN_SCRIPT = """
+import os, sys, threading, time
+from instrumented_app.runtime.environment import ExecutionEnvironment
+from instrumented_app.runtime.types import FunctionSpec
+spec = FunctionSpec(name="orphan", handler="tests.unit.runtime.handlers.sample.pause", timeout_s=60)
+variables = {"PATH": os.environ["PATH"], "PYTHONPATH": sys.argv[1], "_HANDLER": spec.handler}
+env = ExecutionEnvironment(spec, "$LATEST", variables, "s")
+assert env.start().error is None
+# The worker is busy in the handler (60 s) when this parent dies.
+busy = threading.Thread(target=env.invoke, args=("r1", '{"seconds": 60}', "arn", time.monotonic() + 60))
+busy.start()
+time.sleep(0.3)
+print(env._process.pid, flush=True)
+os._exit(0)  # die without closing anything, as a killed parent does
+"""
+
+
+def test_a_busy_worker_exits_when_its_parent_dies_abruptly() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from instrumented_app.runtime.environment import parent_python_path
+
+    parent = subprocess.run(
+        [sys.executable, "-c", WORKER_ORPHAN_SCRIPT, parent_python_path()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    worker_pid = int(parent.stdout.strip())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker_pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker_pid, 9)
+    raise AssertionError("the worker outlived its parent by more than 10 s")

@@ -104,7 +104,7 @@ def moto_stack() -> Iterator[MotoStack]:
         server.stop()
 
 
-def wait_for(probe: Callable[[], T | None], *, timeout_s: float = 10.0, what: str = "condition") -> T:
+def wait_for(probe: Callable[[], T], *, timeout_s: float = 10.0, what: str = "condition") -> T:
     """Poll ``probe`` until it returns something truthy; bounded, so a broken path fails, not hangs."""
     deadline = time.monotonic() + timeout_s
     while True:

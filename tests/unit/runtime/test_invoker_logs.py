@@ -29,10 +29,13 @@ def invoker(stack: MotoStack) -> Iterator[LocalInvoker]:
 
 
 def _wait_for_lines(stack: MotoStack, name: str, count: int) -> list[tuple[str, str]]:
-    return wait_for(
-        lambda: (found := log_messages(stack, name)) and len(found) >= count and found,
-        what=f"{count} log lines in /aws/lambda/{name}",
-    )
+    def enough() -> list[tuple[str, str]] | None:
+        found = log_messages(stack, name)
+        return found if len(found) >= count else None
+
+    lines = wait_for(enough, what=f"{count} log lines in /aws/lambda/{name}")
+    assert lines is not None
+    return lines
 
 
 def test_invocations_leave_lambdas_platform_lines_in_the_functions_log_group(

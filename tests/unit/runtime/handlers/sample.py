@@ -71,3 +71,7 @@ def flaky(event: Any, context: Any) -> dict[str, Any]:
     if FLAKY_CALLS == 1:
         raise ConnectionError("payment provider unavailable")
     return {"charged": event.get("amount"), "attempt": FLAKY_CALLS}
+
+
+def environ(event: Any, context: Any) -> dict[str, str]:
+    return dict(os.environ)
