@@ -7,9 +7,11 @@
 - ``responses``: proxy response / mock / gateway errors -> HTTP response.
 - ``gateway``: one request through those steps, synchronously.
 - ``metrics``: ``AWS/ApiGateway`` metrics gathered in memory.
+- ``from_template``: every RestApi of a translated template -> its route table.
 - ``server``: ``ApiFront``, the ASGI app served by uvicorn in a background thread.
 """
 
+from instrumented_app.runtime.api_front.from_template import route_tables_from_template
 from instrumented_app.runtime.api_front.metrics import MetricDatum
 from instrumented_app.runtime.api_front.routes import (
     ApiDefinitionError,
@@ -19,4 +21,12 @@ from instrumented_app.runtime.api_front.routes import (
 )
 from instrumented_app.runtime.api_front.server import ApiFront
 
-__all__ = ["ApiDefinitionError", "ApiFront", "LambdaTarget", "MetricDatum", "MockResponse", "RouteTable"]
+__all__ = [
+    "ApiDefinitionError",
+    "ApiFront",
+    "LambdaTarget",
+    "MetricDatum",
+    "MockResponse",
+    "RouteTable",
+    "route_tables_from_template",
+]

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from instrumented_app.runtime.api_front import ApiDefinitionError, LambdaTarget, MockResponse, RouteTable
+from instrumented_app.runtime.api_front import (
+    ApiDefinitionError,
+    LambdaTarget,
+    MockResponse,
+    RouteTable,
+    route_tables_from_template,
+)
 from instrumented_app.runtime.api_front.routes import split_path, strip_stage
 
 ARN = "arn:aws:lambda:eu-west-1:210987654321:function:{name}"
@@ -175,3 +181,56 @@ def test_paths_split_before_decoding_and_the_stage_prefix_is_an_alias() -> None:
     assert strip_stage("/v1/items", "v1") == "/items"
     assert strip_stage("/v1", "v1") == "/"
     assert strip_stage("/v10/items", "v1") == "/v10/items"
+
+
+def _template(api_properties: dict[str, Any], stages: list[str]) -> dict[str, Any]:
+    resources: dict[str, Any] = {"Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": api_properties}}
+    for index, stage in enumerate(stages):
+        resources[f"Stage{index}"] = {
+            "Type": "AWS::ApiGateway::Stage",
+            "Properties": {"RestApiId": {"Ref": "Api"}, "StageName": stage},
+        }
+    return {"Resources": resources}
+
+
+def _stack_resolver(value: Any) -> Any:
+    refs = {"Api": "a1b2c3d4e5", "AWS::AccountId": "111122223333", "AWS::StackName": "shop-stack"}
+    return refs[value["Ref"]] if isinstance(value, dict) and "Ref" in value else value
+
+
+def test_each_rest_api_of_a_template_is_served_on_its_stage() -> None:
+    body = {"swagger": "2.0", "info": {"title": {"Ref": "AWS::StackName"}}, "paths": SHOP}
+    tables = route_tables_from_template(_template({"Body": body}, ["live"]), _stack_resolver)
+    assert list(tables) == ["Api"]
+    api = tables["Api"]
+    assert (api.stage, api.api_id, api.account_id, api.api_name) == (
+        "live",
+        "a1b2c3d4e5",
+        "111122223333",
+        "shop-stack",
+    )
+    assert target_of(api, "GET", "/items/1") == ("Get", "/items/{id}", {"id": "1"})
+    named = route_tables_from_template(
+        _template({"Body": body, "Name": "shop-api"}, ["live"]), _stack_resolver
+    )
+    assert named["Api"].api_name == "shop-api"
+
+
+@pytest.mark.parametrize(
+    ("properties", "stages", "problem"),
+    [
+        ({"BodyS3Location": {"Bucket": "b", "Key": "k"}}, ["live"], "only an inline Body"),
+        ({"Body": {"swagger": "2.0", "paths": {}}}, [], "found none"),
+        ({"Body": {"swagger": "2.0", "paths": {}}}, ["a", "b"], "found a, b"),
+        (
+            {"Body": {"swagger": "2.0", "paths": {"/x": {"get": {}}}}},
+            ["a"],
+            "GET /x: no x-amazon-apigateway-integration",
+        ),
+    ],
+)
+def test_an_api_that_cannot_be_served_is_named(
+    properties: dict[str, Any], stages: list[str], problem: str
+) -> None:
+    with pytest.raises(ApiDefinitionError, match=f"^Api: .*{problem}"):
+        route_tables_from_template(_template(properties, stages), _stack_resolver)
