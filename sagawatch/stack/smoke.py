@@ -29,13 +29,7 @@ Check = Callable[[StackInfo], str]
 
 
 def check_aws_answers(info: StackInfo) -> str:
-    sts = boto3.client(
-        "sts",
-        endpoint_url=info.aws_endpoint,
-        region_name=info.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sts = _session(info).client("sts", endpoint_url=info.aws_endpoint)
     account = sts.get_caller_identity()["Account"]
     return f"moto answers at {info.aws_endpoint} (account {account})"
 
@@ -80,7 +74,7 @@ class EndToEnd:
         return f"GET {self.PING_PATH} -> 200 through the API front, correlation id {self.correlation_id}"
 
     def logs(self, info: StackInfo) -> str:
-        logs = _client("logs", info)
+        logs = _session(info).client("logs", endpoint_url=info.aws_endpoint)
         found: list[dict[str, Any]] = []
         for _ in _until(self._wait_s):
             found = list(_log_lines_with(logs, self.correlation_id))
@@ -131,13 +125,10 @@ def default_checks() -> list[tuple[str, Check]]:
     ]
 
 
-def _client(service: str, info: StackInfo) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=info.aws_endpoint,
-        region_name=info.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+def _session(info: StackInfo) -> boto3.session.Session:
+    """Credentials are moto's placeholders: the local stack accepts any."""
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=info.region
     )
 
 
