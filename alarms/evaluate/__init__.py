@@ -1,0 +1,1 @@
+"""Metric filters and alarms evaluated as CloudWatch evaluates them, as pure functions."""
