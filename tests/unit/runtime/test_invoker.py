@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -288,3 +289,24 @@ def test_a_busy_worker_exits_when_its_parent_dies_abruptly() -> None:
         time.sleep(0.1)
     os.kill(worker_pid, 9)
     raise AssertionError("the worker outlived its parent by more than 10 s")
+
+
+def test_powertools_logger_reads_the_context_and_its_lines_are_captured(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("powertools_logger.handler", memory=192)
+
+    first = invoker.invoke(name, {"order_id": "o-1"})
+    second = invoker.invoke(name, {"order_id": "o-2"})
+
+    lines = [json.loads(r.log_lines[-1]) for r in (first, second)]
+    assert [line["function_request_id"] for line in lines] == [first.request_id, second.request_id]
+    assert [line["cold_start"] for line in lines] == [True, False]
+    assert {line["function_name"] for line in lines} == {name}
+    assert {line["function_memory_size"] for line in lines} == {192}
+    assert lines[0]["function_arn"].endswith(f":function:{name}")
+    assert (lines[0]["message"], lines[0]["order_id"], lines[0]["service"]) == (
+        "order received",
+        "o-1",
+        "orders",
+    )
