@@ -45,6 +45,7 @@ _FUNCTION_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:(?P<region>[^:]+):(?P<account>\d+):function:(?P<name>[^:]+)(?::(?P<qualifier>[^:]+))?$"
 )
 _STATIC_HEADER = re.compile(r"^method\.response\.header\.(?P<name>.+)$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 DEFAULT_ACCOUNT_ID = "123456789012"
 
 
@@ -140,6 +141,10 @@ def mock_response(spec: Mapping[str, Any]) -> MockResponse:
     for target, source in (selected.get("responseParameters", {}) or {}).items():
         header = _STATIC_HEADER.match(target)
         if header and isinstance(source, str) and len(source) >= 2 and source[0] == source[-1] == "'":
+            if not _HEADER_NAME.match(header.group("name")):
+                raise ApiDefinitionError(
+                    f"mock response header {header.group('name')!r} is not a header name"
+                )
             headers.append((header.group("name"), source[1:-1]))
     try:
         status = int(selected.get("statusCode", 200))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ from instrumented_app.runtime.api_front.routes import MockResponse
 from instrumented_app.runtime.api_front.validation import ValidationFailure
 
 JSON = "application/json"
+#: An HTTP header name (RFC 9110 token).
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
 @dataclass(frozen=True)
@@ -112,27 +115,29 @@ def _body_bytes(body: Any, is_base64: bool) -> bytes | None:
 
 
 def _merged_headers(single: Any, multi: Any) -> tuple[tuple[str, str], ...] | None:
-    """API Gateway's merge: a name in ``multiValueHeaders`` wins over the same name in ``headers``."""
+    """API Gateway's merge: a name in ``multiValueHeaders`` wins over the same name in ``headers``.
+
+    None when either is not a map of valid header names to scalar values (a malformed response).
+    """
     if single is not None and not isinstance(single, Mapping):
         return None
     if multi is not None and not isinstance(multi, Mapping):
         return None
-    merged: list[tuple[str, str]] = []
+    pairs: list[tuple[Any, Any]] = []
     multi_names = {str(name).lower() for name in (multi or {})}
-    for name, value in (single or {}).items():
-        text = _header_text(value)
-        if text is None:
-            return None
-        if str(name).lower() not in multi_names:
-            merged.append((str(name), text))
+    pairs.extend(
+        (name, value) for name, value in (single or {}).items() if str(name).lower() not in multi_names
+    )
     for name, values in (multi or {}).items():
         if not isinstance(values, list):
             return None
-        for value in values:
-            text = _header_text(value)
-            if text is None:
-                return None
-            merged.append((str(name), text))
+        pairs.extend((name, value) for value in values)
+    merged: list[tuple[str, str]] = []
+    for name, value in pairs:
+        text = _header_text(value)
+        if not isinstance(name, str) or not _TOKEN.match(name) or text is None:
+            return None
+        merged.append((name, text))
     return tuple(merged)
 
 

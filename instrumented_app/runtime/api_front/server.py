@@ -11,6 +11,7 @@ headers must go out exactly as the function set them.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -27,9 +28,16 @@ import uvicorn
 from instrumented_app.runtime.api_front.events import HttpRequest
 from instrumented_app.runtime.api_front.gateway import Gateway, finalize
 from instrumented_app.runtime.api_front.metrics import ApiMetrics, MetricDatum
-from instrumented_app.runtime.api_front.responses import HttpResponse, integration_timeout, payload_too_large
+from instrumented_app.runtime.api_front.responses import (
+    HttpResponse,
+    gateway_error,
+    integration_timeout,
+    payload_too_large,
+)
 from instrumented_app.runtime.api_front.routes import RouteTable, strip_stage
 from instrumented_app.runtime.types import Invoker
+
+log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,10 +55,13 @@ _START_TIMEOUT_S = 10.0
 class _AsgiFront:
     """HTTP in, ``Gateway`` in a thread, HTTP out; one instance per ``ApiFront``."""
 
-    def __init__(self, gateway: Gateway, metrics: ApiMetrics, integration_timeout_s: float) -> None:
+    def __init__(
+        self, gateway: Gateway, metrics: ApiMetrics, integration_timeout_s: float, max_body_bytes: int
+    ) -> None:
         self._gateway = gateway
         self._metrics = metrics
         self._timeout_s = integration_timeout_s
+        self._max_body_bytes = max_body_bytes
         self._limiter: anyio.CapacityLimiter | None = None  # made on the server's event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,7 +69,7 @@ class _AsgiFront:
             return
         started = time.perf_counter()
         request_id = str(uuid.uuid4())
-        body = await _read_body(receive, MAX_BODY_BYTES)
+        body = await _read_body(receive, self._max_body_bytes)
         request = _http_request(scope, body or b"", self._gateway.routes.stage, request_id)
         if body is None:
             response = payload_too_large()
@@ -74,9 +85,15 @@ class _AsgiFront:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(MAX_CONCURRENT)
         with anyio.move_on_after(self._timeout_s) as deadline:
-            return await anyio.to_thread.run_sync(
-                self._gateway.handle, request, limiter=self._limiter, abandon_on_cancel=True
-            )
+            try:
+                return await anyio.to_thread.run_sync(
+                    self._gateway.handle, request, limiter=self._limiter, abandon_on_cancel=True
+                )
+            except Exception as exc:  # a fault of the runtime, not of the function: still an API answer
+                log.error(
+                    "request %s: %s in the API front", request.request_id, type(exc).__name__, exc_info=True
+                )
+                return gateway_error(500, "Internal server error", "InternalServerErrorException")
         # The invocation keeps its worker thread until it ends; the client is answered now, like API Gateway.
         assert deadline.cancelled_caught
         return integration_timeout()
@@ -119,7 +136,8 @@ def _http_request(scope: Scope, body: bytes, stage: str, request_id: str) -> Htt
 
 
 async def _send(send: Send, response: HttpResponse) -> None:
-    headers = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in response.headers]
+    # Names are tokens (checked in responses.py); values may be any text, sent as UTF-8 bytes.
+    headers = [(key.lower().encode("ascii"), value.encode("utf-8")) for key, value in response.headers]
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
@@ -136,12 +154,13 @@ class ApiFront:
         port: int = 0,
         *,
         integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.routes = routes
         self._host = host
         self._port = port
         self._metrics = ApiMetrics(routes.api_name, routes.stage)
-        self._app = _AsgiFront(Gateway(routes, invoker), self._metrics, integration_timeout_s)
+        self._app = _AsgiFront(Gateway(routes, invoker), self._metrics, integration_timeout_s, max_body_bytes)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None

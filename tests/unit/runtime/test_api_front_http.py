@@ -59,6 +59,7 @@ def serve(table: RouteTable) -> Iterator[Serve]:
 
     def start(**overrides: Any) -> tuple[httpx.Client, FakeInvoker, ApiFront]:
         timeout_s = overrides.pop("integration_timeout_s", 29.0)
+        max_body_bytes = overrides.pop("max_body_bytes", 10 * 1024 * 1024)
         handlers: dict[str, Handler] = {
             "Items": items_handler(),
             "Echo": echo,
@@ -67,7 +68,7 @@ def serve(table: RouteTable) -> Iterator[Serve]:
         }
         handlers.update(overrides)
         invoker = FakeInvoker(handlers)
-        front = ApiFront(table, invoker, integration_timeout_s=timeout_s)
+        front = ApiFront(table, invoker, integration_timeout_s=timeout_s, max_body_bytes=max_body_bytes)
         client = httpx.Client(base_url=front.start(), timeout=10)
         started.append((client, front))
         return client, invoker, front
@@ -262,12 +263,44 @@ def test_an_undeployed_function_is_a_500_not_a_crash(serve: Serve) -> None:
     assert response.json() == {"message": "Internal server error"}
 
 
+def test_a_fault_inside_the_runtime_is_a_500_with_the_request_id(serve: Serve) -> None:
+    client, invoker, _ = serve()
+
+    def broken_invoke(function_name: str, event: Any, *, qualifier: str | None = None) -> Any:
+        raise ConnectionError("moto went away")
+
+    invoker.invoke = broken_invoke  # type: ignore[method-assign]
+    response = client.get("/files/x")
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal server error"}
+    assert response.headers["x-amzn-requestid"]
+
+
+def test_a_header_name_that_is_not_a_token_makes_the_response_malformed(serve: Serve) -> None:
+    client, _, _ = serve(Echo=lambda event: {"statusCode": 200, "headers": {"Bad Name": "x"}, "body": ""})
+    assert client.get("/files/x").status_code == 502
+
+
+def test_a_body_over_the_payload_limit_is_refused_before_any_invoke(serve: Serve) -> None:
+    client, invoker, _ = serve(max_body_bytes=1024)
+    response = client.post("/upload", content=b"x" * 1025)
+    assert response.status_code == 413
+    assert response.json() == {"message": "Request Too Long"}
+    assert client.post("/upload", content=b"x" * 1024).status_code == 200
+    assert len(invoker.calls) == 1
+
+
 def test_the_proxy_response_headers_status_and_binary_body_go_back_as_set(serve: Serve) -> None:
     image = bytes(range(256))
     client, _, _ = serve(
         Echo=lambda event: {
             "statusCode": 207,
-            "headers": {"Content-Type": "image/png", "Set-Cookie": "dropped=1"},
+            "headers": {
+                "Content-Type": "image/png",
+                "Set-Cookie": "dropped=1",
+                "X-City": "東京",
+                "X-Count": 3,
+            },
             "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
             "body": base64.b64encode(image).decode(),
             "isBase64Encoded": True,
@@ -278,6 +311,11 @@ def test_the_proxy_response_headers_status_and_binary_body_go_back_as_set(serve:
     assert response.content == image
     assert response.headers["content-type"] == "image/png"
     assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    assert (
+        response.headers.raw[[name for name, _ in response.headers.raw].index(b"x-city")][1].decode()
+        == "東京"
+    )
+    assert response.headers["x-count"] == "3"
 
 
 def test_correlation_id_is_the_requests_else_the_handlers_else_the_request_id(serve: Serve) -> None:
