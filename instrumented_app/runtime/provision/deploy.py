@@ -26,6 +26,7 @@ from instrumented_app.runtime.provision.clients import Clients
 from instrumented_app.runtime.provision.direct import CREATORS, fix_bucket, fix_state_machine
 from instrumented_app.runtime.provision.errors import ProvisioningError
 from instrumented_app.runtime.provision.plan import Plan, creation_order, make_plan
+from instrumented_app.runtime.provision.rollback import roll_back
 from instrumented_app.runtime.provision.stack import DeployedStack
 from instrumented_app.runtime.template import translated_template
 
@@ -58,15 +59,19 @@ def provision(
     attributes: dict[str, dict[str, str]] = {}
     stack = DeployedStack(stack_name, region, account_id, template, resources, attributes)
 
-    _create_stack(clients, stack_name, plan)
-    _read_back_stack(clients, stack, plan)
-    _serve_from_template(stack, plan)
-    _fix_up(clients, stack, plan)
-    _create_directly(clients, stack, plan)
-
-    ordered = {lid: resources[lid] for lid in template["Resources"] if lid in resources}
-    deployed = DeployedStack(stack_name, region, account_id, template, ordered, dict(attributes))
-    check_stack(clients, deployed)
+    try:
+        _create_stack(clients, stack_name, plan)
+        _read_back_stack(clients, stack, plan)
+        _serve_from_template(stack, plan)
+        _fix_up(clients, stack, plan)
+        _create_directly(clients, stack, plan)
+        ordered = {lid: resources[lid] for lid in template["Resources"] if lid in resources}
+        deployed = DeployedStack(stack_name, region, account_id, template, ordered, dict(attributes))
+        check_stack(clients, deployed)
+    except ProvisioningError as exc:
+        leftovers = roll_back(clients, stack, plan.direct)
+        undone = "rolled back" if not leftovers else "rolled back except: " + "; ".join(leftovers)
+        raise ProvisioningError(f"{exc}\n(stack {stack_name!r} {undone})") from exc
     return deployed
 
 
@@ -167,18 +172,16 @@ def _serve_from_template(stack: DeployedStack, plan: Plan) -> None:
 
 def _fix_up(clients: Clients, stack: DeployedStack, plan: Plan) -> None:
     """What moto's CloudFormation made but left incomplete: ASL substitutions, bucket notifications."""
+    fixes = {"AWS::StepFunctions::StateMachine": fix_state_machine, "AWS::S3::Bucket": fix_bucket}
     for lid in plan.via_cfn:
-        if lid not in stack.resources:
+        rtype, physical = stack.resources.get(lid, ("", ""))
+        fix = fixes.get(rtype)
+        if fix is None:
             continue
-        rtype, physical = stack.resources[lid]
-        if rtype == "AWS::StepFunctions::StateMachine":
-            fix_state_machine(
-                clients, physical, stack.resolve(stack.template["Resources"][lid]["Properties"])
-            )
-        elif rtype == "AWS::S3::Bucket":
-            fix_bucket(
-                clients, physical, stack.resolve(stack.template["Resources"][lid].get("Properties", {}))
-            )
+        try:
+            fix(clients, physical, stack.resolve(stack.template["Resources"][lid].get("Properties", {})))
+        except ClientError as exc:
+            raise ProvisioningError(f"{lid} ({rtype}) could not be completed: {exc}") from exc
 
 
 def _create_directly(clients: Clients, stack: DeployedStack, plan: Plan) -> None:

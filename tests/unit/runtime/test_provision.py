@@ -362,3 +362,57 @@ def test_an_unknown_attribute_names_the_resource_and_what_is_known() -> None:
 def test_a_ref_to_nothing_is_named() -> None:
     with pytest.raises(ProvisioningError, match="Ref to 'Missing'"):
         _stack().resolve({"Ref": "Missing"})
+
+
+# -- failures leave nothing behind -----------------------------------------------------------------
+
+_BROKEN_TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: broken-orders
+  Billing:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: broken-billing
+  BillingSubscription:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Orders
+      Protocol: sqs
+      Endpoint: !GetAtt Billing.Arn
+  InvokePermission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: no-such-function
+      Principal: sns.amazonaws.com
+      SourceArn: !Ref Orders
+"""
+
+
+def test_a_resource_that_cannot_be_made_is_named_and_the_stack_rolled_back(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    template = tmp_path / "broken.yaml"
+    template.write_text(_BROKEN_TEMPLATE, encoding="utf-8")
+
+    with pytest.raises(ProvisioningError) as raised:
+        provision(template, endpoint_url=moto_endpoint, region=REGION, stack_name="broken")
+
+    message = str(raised.value)
+    assert "InvokePermission (AWS::Lambda::Permission) could not be created" in message
+    assert "(stack 'broken' rolled back)" in message
+    queues = _client(moto_endpoint, "sqs").list_queues(QueueNamePrefix="broken-").get("QueueUrls", [])
+    topics = [t["TopicArn"] for t in _client(moto_endpoint, "sns").list_topics()["Topics"]]
+    subscriptions = _client(moto_endpoint, "sns").list_subscriptions()["Subscriptions"]
+    assert queues == []
+    assert not [t for t in topics if t.endswith(":broken-orders")]
+    assert not [s for s in subscriptions if s["TopicArn"].endswith(":broken-orders")]
+
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text(_BROKEN_TEMPLATE.split("  InvokePermission:")[0], encoding="utf-8")
+    again = provision(fixed, endpoint_url=moto_endpoint, region=REGION, stack_name="broken")
+    assert again.physical_id("Billing").endswith("/broken-billing")
