@@ -48,7 +48,8 @@ def _targets(name: str | None) -> dict[str, str]:
 
 def _call(method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     try:
-        response = httpx.request(method, url, json=body, timeout=_TIMEOUT_S)
+        with httpx.Client(timeout=_TIMEOUT_S, trust_env=False) as client:
+            response = client.request(method, url, json=body)
     except httpx.HTTPError as exc:
         typer.echo(f"cannot reach {url}: {exc}", err=True)
         raise typer.Exit(1) from exc

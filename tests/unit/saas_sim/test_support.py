@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -100,13 +101,13 @@ def test_search_by_external_id(urls: dict[str, str], client: httpx.Client) -> No
     assert [item["id"] for item in found["users"]] == [user["id"]]
 
 
-def _walk(client: httpx.Client, first_url: str, on_page: object = None) -> list[int]:
+def _walk(client: httpx.Client, first_url: str, on_page: Callable[[], None] | None = None) -> list[int]:
     ids: list[int] = []
-    url: str | None = first_url
+    url = first_url
     for _ in range(1000):
         page = client.get(url).json()
         ids.extend(user["id"] for user in page["users"])
-        if callable(on_page):
+        if on_page is not None:
             on_page()
         if not page["meta"]["has_more"]:
             return ids
