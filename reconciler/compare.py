@@ -7,14 +7,16 @@ drift, which is why the two modes agree on the same data.
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
+from typing import Any
 
 from reconciler.mapping import AURORA_STATUS_COLUMN, FieldRule, SystemMapping
 from reconciler.masking import mask
 from reconciler.model import DeferReason, Deferred, DriftKind, Finding, Outcome, Record
-from reconciler.normalise import display, equal, normalise, normalise_code
+from reconciler.normalise import FieldKind, display, equal, normalise, normalise_code
 
 _CLEAN: tuple[Outcome, ...] = ()
 
@@ -44,6 +46,41 @@ class DiffPolicy:
             raise ValueError(f"max_ids must be at least 1, got {self.max_ids}")
 
 
+@dataclass(frozen=True, slots=True)
+class _CompiledRule:
+    """A ``FieldRule`` with its column lookups prepared once, for the per-row hot path."""
+
+    rule: FieldRule
+    aurora_values: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    saas_values: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    joined_name: bool  # a (family, given) pair against one full-name field
+
+    @classmethod
+    def of(cls, rule: FieldRule) -> _CompiledRule:
+        return cls(
+            rule=rule,
+            aurora_values=_getter(rule.aurora),
+            saas_values=_getter(rule.saas),
+            joined_name=rule.kind is FieldKind.PERSON_NAME and len(rule.saas) == 1,
+        )
+
+    def quick_equal(self, a_raw: tuple[Any, ...], s_raw: tuple[Any, ...]) -> bool:
+        """True only when equality is certain without normalising (False means "look closer")."""
+        if not self.joined_name:
+            return False
+        family, given = a_raw
+        (full,) = s_raw
+        return full == f"{family} {given}" or full == f"{given} {family}"
+
+
+def _getter(columns: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """``fields -> tuple of values``; raises ``KeyError`` when a column is absent."""
+    if len(columns) == 1:
+        (column,) = columns
+        return lambda fields: (fields[column],)
+    return itemgetter(*columns)
+
+
 class KeyComparer:
     """Compares one key at a time for one SaaS mapping under one policy."""
 
@@ -52,6 +89,7 @@ class KeyComparer:
         self.policy = policy
         self._settled_before = policy.now - policy.grace
         self._system = mapping.system
+        self._rules = tuple(_CompiledRule.of(rule) for rule in mapping.fields)
 
     def compare(
         self, key: str, aurora: Record | None, saas: Sequence[Record], saas_total: int | None = None
@@ -73,7 +111,9 @@ class KeyComparer:
                     DriftKind.ORPHAN_IN_SAAS, key, saas, f"{why}; {total} {self._system} record(s)"
                 ),
             )
-        status = normalise_code(aurora.fields.get(AURORA_STATUS_COLUMN))
+        status = aurora.fields.get(AURORA_STATUS_COLUMN)
+        if status not in self.mapping.mirrored_statuses:
+            status = normalise_code(status)
         if status is not None and status not in self.mapping.mirrored_statuses:
             if not total:
                 return _CLEAN
@@ -89,18 +129,24 @@ class KeyComparer:
     def _deferral(self, key: str, aurora: Record | None, saas: Sequence[Record]) -> Deferred | None:
         if key in self.policy.in_flight:
             return Deferred(system=self._system, key=key, reason=DeferReason.IN_FLIGHT_SAGA)
-        for record in (aurora, *saas):
-            if (
-                record is not None
-                and record.updated_at is not None
-                and record.updated_at >= self._settled_before
-            ):
-                return Deferred(
-                    system=self._system,
-                    key=key,
-                    reason=DeferReason.GRACE_WINDOW,
-                    detail=f"{record.system} changed at {record.updated_at.isoformat()}",
-                )
+        recent = self._recently_changed(aurora, saas)
+        if recent is None or recent.updated_at is None:
+            return None
+        return Deferred(
+            system=self._system,
+            key=key,
+            reason=DeferReason.GRACE_WINDOW,
+            detail=f"{recent.system} changed at {recent.updated_at.isoformat()}",
+        )
+
+    def _recently_changed(self, aurora: Record | None, saas: Sequence[Record]) -> Record | None:
+        """The first record (Aurora's before the SaaS ones) changed inside the grace window."""
+        cutoff = self._settled_before
+        if aurora is not None and aurora.updated_at is not None and aurora.updated_at >= cutoff:
+            return aurora
+        for record in saas:
+            if record.updated_at is not None and record.updated_at >= cutoff:
+                return record
         return None
 
     def _compare_fields(self, key: str, aurora: Record, saas: Record) -> tuple[Outcome, ...]:
@@ -108,8 +154,9 @@ class KeyComparer:
         stale = lag is not None and lag > self.policy.stale_tolerance
         mismatches = [
             finding
-            for rule in self.mapping.fields
-            if (finding := self._compare_field(rule, key, aurora, saas, lag if stale else None)) is not None
+            for compiled in self._rules
+            if (finding := self._compare_field(compiled, key, aurora, saas, lag if stale else None))
+            is not None
         ]
         if mismatches:
             return tuple(mismatches)
@@ -134,16 +181,18 @@ class KeyComparer:
         return _CLEAN
 
     def _compare_field(
-        self, rule: FieldRule, key: str, aurora: Record, saas: Record, lag: timedelta | None
+        self, compiled: _CompiledRule, key: str, aurora: Record, saas: Record, lag: timedelta | None
     ) -> Finding | None:
-        a_fields, s_fields = aurora.fields, saas.fields
-        # Compared only where both systems hold the field (a source may not fetch every one).
-        if any(c not in a_fields for c in rule.aurora) or any(c not in s_fields for c in rule.saas):
+        try:
+            a_raw = compiled.aurora_values(aurora.fields)
+            s_raw = compiled.saas_values(saas.fields)
+        except KeyError:
+            return None  # compared only where both systems hold the field (a source may not fetch it)
+        # Cheap checks first: raw equality (the same normaliser runs on both sides) and a name written
+        # exactly "family given" / "given family"; most rows of a sweep stop here.
+        if a_raw == s_raw or compiled.quick_equal(a_raw, s_raw):
             return None
-        a_raw = tuple(a_fields[c] for c in rule.aurora)
-        s_raw = tuple(s_fields[c] for c in rule.saas)
-        if a_raw == s_raw:  # same normaliser on both sides: raw equality is enough
-            return None
+        rule = compiled.rule
         region = self.mapping.default_region
         a_norm = normalise(rule.kind, a_raw, region)
         s_norm = normalise(rule.kind, s_raw, region)
