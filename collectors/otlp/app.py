@@ -9,6 +9,8 @@ take the spans (exporters retry that); both in the request's own encoding.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Protocol
 
 import psycopg
 import psycopg_pool
@@ -31,16 +33,20 @@ from collectors.otlp.decode import (
     decode_export_request,
     decompress,
 )
-from collectors.otlp.rows import spans_to_rows
-from collectors.otlp.store import SpanStore
+from collectors.otlp.rows import SpanRow, spans_to_rows
 
 TRACES_PATH = "/v1/traces"
 
 log = logging.getLogger(__name__)
 
 
-def create_app(store: SpanStore) -> Starlette:
-    """The ASGI app; the store is passed in so tests and ``TraceReceiver`` choose where spans go."""
+class SpanWriter(Protocol):
+    def write(self, rows: Sequence[SpanRow]) -> int: ...
+
+
+def create_app(store: SpanWriter, *, max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
+    """The ASGI app; the store is passed in so ``TraceReceiver`` (a ``SpanStore``) and tests choose
+    where spans go."""
 
     async def export_traces(request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -50,11 +56,11 @@ def create_app(store: SpanStore) -> Starlette:
                 f"send {' or '.join(CONTENT_TYPES)}",
                 status_code=415,
             )
-        body = await _read_body(request)
+        body = await _read_body(request, max_body_bytes)
         if body is None:
-            return _status(413, INVALID_ARGUMENT, f"body is larger than {MAX_BODY_BYTES} bytes", content_type)
+            return _status(413, INVALID_ARGUMENT, f"body is larger than {max_body_bytes} bytes", content_type)
         try:
-            raw = decompress(body, request.headers.get("content-encoding"))
+            raw = decompress(body, request.headers.get("content-encoding"), max_body_bytes)
             rows = spans_to_rows(decode_export_request(raw, content_type))
         except OtlpDecodeError as exc:
             return _status(400, INVALID_ARGUMENT, str(exc), content_type)
@@ -68,13 +74,13 @@ def create_app(store: SpanStore) -> Starlette:
     return Starlette(routes=[Route(TRACES_PATH, export_traces, methods=["POST"])])
 
 
-async def _read_body(request: Request) -> bytes | None:
+async def _read_body(request: Request, limit: int) -> bytes | None:
     """The body, or None past the size cap (read in chunks so an endless body stops early)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             return None
         chunks.append(chunk)
     return b"".join(chunks)

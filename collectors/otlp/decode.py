@@ -31,7 +31,7 @@ class OtlpDecodeError(ValueError):
     """The body is not an OTLP trace export request; the message says where and why."""
 
 
-def decompress(body: bytes, content_encoding: str | None) -> bytes:
+def decompress(body: bytes, content_encoding: str | None, limit: int = MAX_BODY_BYTES) -> bytes:
     """Undo ``Content-Encoding: gzip/deflate`` with a size cap, so a small bomb cannot fill memory."""
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("", "identity"):
@@ -41,11 +41,11 @@ def decompress(body: bytes, content_encoding: str | None) -> bytes:
     wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
     inflater = zlib.decompressobj(wbits)
     try:
-        out = inflater.decompress(body, MAX_BODY_BYTES + 1)
+        out = inflater.decompress(body, limit + 1)
     except zlib.error as exc:
         raise OtlpDecodeError(f"body is not valid {encoding} data: {exc}") from exc
-    if len(out) > MAX_BODY_BYTES:
-        raise OtlpDecodeError(f"body inflates past {MAX_BODY_BYTES} bytes")
+    if len(out) > limit:
+        raise OtlpDecodeError(f"body inflates past {limit} bytes")
     if not inflater.eof:
         raise OtlpDecodeError(f"body is truncated {encoding} data")
     return out
