@@ -201,7 +201,7 @@ def _validator(
     return RequestValidator.build(
         required_parameters=rules,
         validate_parameters=bool(settings.get("validateRequestParameters")),
-        body_schema=_body_schema(operation, parameters),
+        body_schemas=_body_schemas(operation, parameters, body),
         schema_root=body,
         validate_body=bool(settings.get("validateRequestBody")),
     )
@@ -226,15 +226,20 @@ def _deref(node: Any, body: Mapping[str, Any]) -> dict[str, Any]:
     return dict(node) if isinstance(node, dict) else {}
 
 
-def _body_schema(operation: Mapping[str, Any], parameters: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _body_schemas(
+    operation: Mapping[str, Any], parameters: list[dict[str, Any]], body: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Media type -> model: swagger 2.0's body schema per ``consumes`` type, or OpenAPI 3's content."""
     for parameter in parameters:  # swagger 2.0
         if parameter.get("in") == "body" and isinstance(parameter.get("schema"), dict):
-            return dict(parameter["schema"])
+            consumes = operation.get("consumes") or body.get("consumes") or ["application/json"]
+            return {str(media_type): dict(parameter["schema"]) for media_type in consumes}
     content = operation.get("requestBody", {}).get("content", {})  # OpenAPI 3
-    media = content.get("application/json") or next(iter(content.values()), None)
-    if isinstance(media, dict) and isinstance(media.get("schema"), dict):
-        return dict(media["schema"])
-    return None
+    return {
+        str(media_type): dict(media["schema"])
+        for media_type, media in content.items()
+        if isinstance(media, dict) and isinstance(media.get("schema"), dict)
+    }
 
 
 def _account_of(routes: list[Route]) -> str:

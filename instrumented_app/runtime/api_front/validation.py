@@ -27,6 +27,8 @@ from jsonschema.exceptions import ValidationError as SchemaViolation
 
 ParameterLocation = Literal["path", "querystring", "header"]
 
+#: The media type API Gateway assumes for a request without ``Content-Type``.
+DEFAULT_MEDIA = "application/json"
 #: How many field errors one 400 lists; the first ones are enough to fix a request.
 MAX_REPORTED_ERRORS = 20
 
@@ -82,11 +84,17 @@ class RequestParts:
 
 @dataclass(frozen=True)
 class RequestValidator:
-    """The checks of one method; the default checks nothing (no validator on the method)."""
+    """The checks of one method; the default checks nothing (no validator on the method).
+
+    Body models are keyed by media type, as API Gateway maps them: the request's
+    ``Content-Type`` (``application/json`` when absent) picks the model, ``$default``
+    catches the rest, and a body whose media type has no model is passed through
+    unvalidated, as API Gateway does for proxy integrations.
+    """
 
     required_parameters: tuple[ParameterRule, ...] = ()
     validate_parameters: bool = False
-    body_schema: Draft4Validator | None = field(default=None, compare=False)
+    body_models: tuple[tuple[str, Draft4Validator], ...] = field(default=(), compare=False)
     validate_body: bool = False
 
     @classmethod
@@ -95,18 +103,19 @@ class RequestValidator:
         *,
         required_parameters: Iterable[ParameterRule],
         validate_parameters: bool,
-        body_schema: dict[str, Any] | None,
+        body_schemas: Mapping[str, dict[str, Any]],
         schema_root: Mapping[str, Any],
         validate_body: bool,
     ) -> RequestValidator:
-        """Compile the body model once; ``schema_root`` holds ``definitions``/``components`` for refs."""
-        compiled = (
-            compile_model(body_schema, schema_root) if body_schema is not None and validate_body else None
+        """Compile the body models once; ``schema_root`` holds ``definitions``/``components`` for refs."""
+        compiled = tuple(
+            (media_type.lower(), compile_model(schema, schema_root))
+            for media_type, schema in (body_schemas.items() if validate_body else ())
         )
         return cls(
             required_parameters=tuple(required_parameters),
             validate_parameters=validate_parameters,
-            body_schema=compiled,
+            body_models=compiled,
             validate_body=validate_body,
         )
 
@@ -120,9 +129,19 @@ class RequestValidator:
                     f"Missing required request parameters: [{names}]",
                     tuple(FieldError(rule.name, f"is {_LOCATION_WORDS[rule.location]}") for rule in missing),
                 )
-        if self.validate_body and self.body_schema is not None:
-            return _check_body(self.body_schema, request.body)
+        if self.validate_body:
+            model = self._model_for(request)
+            if model is not None:
+                return _check_body(model, request.body)
         return None
+
+    def _model_for(self, request: RequestParts) -> Draft4Validator | None:
+        given = request.headers.get("content-type", ())
+        media_type = (
+            given[-1].split(";", 1)[0].strip().lower() if given and given[-1].strip() else DEFAULT_MEDIA
+        )
+        models = dict(self.body_models)
+        return models.get(media_type, models.get("$default"))
 
 
 def compile_model(schema: dict[str, Any], schema_root: Mapping[str, Any]) -> Draft4Validator:

@@ -187,6 +187,13 @@ def test_malformed_json_is_refused_without_invoking(serve: Serve) -> None:
     assert invoker.calls == []
 
 
+def test_a_body_sent_as_another_media_type_is_not_validated_as_on_api_gateway(serve: Serve) -> None:
+    client, invoker, _ = serve()
+    response = client.post("/customers", content=b"cust_no missing", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 201  # the model is for application/json only: passed through
+    assert len(invoker.calls) == 1
+
+
 def test_a_valid_body_reaches_the_alias_named_in_the_integration_uri(serve: Serve) -> None:
     client, invoker, _ = serve()
     response = client.post("/customers", json={"cust_no": "1001", "email": "taro@example.com"})

@@ -167,3 +167,41 @@ def test_api_gateway_model_urls_resolve_to_the_apis_own_models() -> None:
     assert failure is not None and failure.as_body()["errors"] == [
         {"field": "line.qty", "problem": "is a required property"}
     ]
+
+
+def _with_content_type(content_type: str, body: Any) -> RequestParts:
+    request = parts(body)
+    return RequestParts(
+        {"content-type": [content_type]}, request.query, request.path_parameters, request.body
+    )
+
+
+def test_the_content_type_picks_the_model_and_an_unmodelled_one_passes_through() -> None:
+    route = swagger_route("body-only")
+    assert route.validator.check(_with_content_type("application/json; charset=utf-8", {})) is not None
+    # API Gateway's documented behaviour for proxy integrations: no model for the media type, no check.
+    assert route.validator.check(_with_content_type("text/plain", {})) is None
+
+
+def test_a_default_model_catches_every_other_content_type() -> None:
+    body = {
+        "openapi": "3.0.1",
+        "info": {"title": "t"},
+        "x-amazon-apigateway-request-validators": {"b": {"validateRequestBody": True}},
+        "paths": {
+            "/p": {
+                "put": {
+                    "x-amazon-apigateway-integration": INTEGRATION,
+                    "x-amazon-apigateway-request-validator": "b",
+                    "requestBody": {
+                        "content": {"$default": {"schema": {"type": "object", "required": ["id"]}}}
+                    },
+                }
+            }
+        },
+    }
+    route = RouteTable.from_openapi(body, lambda value: value, "prod").match("PUT", "/p").route  # type: ignore[union-attr]
+    failure = route.validator.check(_with_content_type("text/plain", {"name": "x"}))
+    assert failure is not None and failure.as_body()["errors"] == [
+        {"field": "id", "problem": "is a required property"}
+    ]
