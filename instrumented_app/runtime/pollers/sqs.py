@@ -114,6 +114,9 @@ class SqsPoller(MappingPoller):
         messages = self.gather(mapping)
         if not messages:
             return False
+        if self.stopping:  # stopped (mapping disabled or deleted) during the receive: hand them back now
+            self._release(messages)
+            return False
         result = self.invoke(sqs_event(messages, mapping.event_source_arn, mapping.region))
         if result is None:
             outcome = whole_batch_failed("function not found")
@@ -136,6 +139,17 @@ class SqsPoller(MappingPoller):
             )
         self._delete([m for m in messages if m["MessageId"] not in keep])
         return True
+
+    def _release(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        for start in range(0, len(messages), SQS_MAX_RECEIVE):
+            chunk = messages[start : start + SQS_MAX_RECEIVE]
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=self._url(),
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(chunk)
+                ],
+            )
 
     def _delete(self, messages: Sequence[Mapping[str, Any]]) -> None:
         for start in range(0, len(messages), SQS_MAX_RECEIVE):
