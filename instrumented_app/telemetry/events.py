@@ -103,11 +103,12 @@ def _is_api(event: Mapping[str, Any]) -> bool:
 def _api(event: Mapping[str, Any]) -> EventTrace:
     headers = _headers(event)
     correlation_id, minted = correlation_id_from_headers(headers)
-    context = event["requestContext"]
-    http = context.get("http") if isinstance(context.get("http"), Mapping) else {}
-    method = str(event.get("httpMethod") or http.get("method") or "")
-    path = str(event.get("path") or event.get("rawPath") or http.get("path") or "")
-    route = str(event.get("resource") or str(event.get("routeKey", "")).partition(" ")[2] or path)
+    # REST APIs (payload 1.0) name these at the top level; HTTP APIs (2.0) under requestContext.http.
+    http = _nested_map(event, "requestContext", "http") or {}
+    method = _str(event.get("httpMethod")) or _str(http.get("method")) or ""
+    path = _str(event.get("path")) or _str(event.get("rawPath")) or ""
+    route_key = (_str(event.get("routeKey")) or "").partition(" ")[2]  # "POST /orders" -> "/orders"
+    route = _str(event.get("resource")) or route_key or path
     parent = {TRACEPARENT_HEADER: headers[TRACEPARENT_HEADER]} if TRACEPARENT_HEADER in headers else {}
     return EventTrace(
         trigger=Trigger.API,
