@@ -13,6 +13,7 @@ import pytest
 from cfnlint.api import lint_file  # type: ignore[import-untyped]
 
 from instrumented_app.runtime.template import APP_TEMPLATE, load_sam_template, translated_template
+from sagawatch.contracts.logline import REQUIRED_LOG_FIELDS
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE_TEMPLATE = ROOT / "tests" / "stack" / "fixtures" / "runtime_template.yaml"
@@ -147,7 +148,9 @@ def test_diagnostics_ping_answers_with_the_callers_correlation_id_and_logs_it() 
         "function_version": "3",
     }
     logged = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert any(line.get("correlation_id") == "smoke-42" for line in logged)
+    (ping_line,) = [line for line in logged if line.get("message") == "diagnostics ping"]
+    assert ping_line["correlation_id"] == "smoke-42"
+    assert set(REQUIRED_LOG_FIELDS) <= set(ping_line), "the smoke check reads a contract log line"
 
 
 def test_diagnostics_ping_mints_a_correlation_id_when_none_is_sent() -> None:
