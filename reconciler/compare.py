@@ -70,7 +70,7 @@ class _CompiledRule:
             return False
         family, given = a_raw
         (full,) = s_raw
-        return full == f"{family} {given}" or full == f"{given} {family}"
+        return bool(full == f"{family} {given}" or full == f"{given} {family}")
 
 
 def _getter(columns: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
