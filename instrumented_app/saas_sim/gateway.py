@@ -100,7 +100,8 @@ class SimGateway:
         headers = _headers(scope)
         key = headers.get("idempotency-key")
         if method not in WRITE_METHODS or not key:
-            return await self._call_and_log(scope, body, headers, key)
+            answer, _ = await self._call_and_log(scope, body, headers, key)
+            return answer
         store = self.service.idempotency
         query = scope.get("query_string", b"").decode("latin-1")
         outcome = store.begin(key, fingerprint(method, scope["path"], query, body))
@@ -109,30 +110,32 @@ class SimGateway:
         if outcome.action == "in_flight":
             return self._error(409, "a request with this Idempotency-Key is still being processed")
         if outcome.action == "replay" and outcome.stored is not None:
-            self._log_write(scope, outcome.stored.status, headers, key, record_id=None, replayed=True)
             stored = outcome.stored
+            self._log_write(scope, stored.status, headers, key, record_id=stored.record_id, replayed=True)
             return _Captured(stored.status, (*stored.headers, ("Idempotent-Replayed", "true")), stored.body)
         try:
-            answer = await self._call_and_log(scope, body, headers, key)
+            answer, record_id = await self._call_and_log(scope, body, headers, key)
         except BaseException:
             store.release(key)
             raise
         if answer.status >= 500:
             store.release(key)
         else:
-            store.complete(key, StoredResponse(answer.status, answer.headers, answer.body))
+            store.complete(key, StoredResponse(answer.status, answer.headers, answer.body, record_id))
         return answer
 
     async def _call_and_log(
         self, scope: Scope, body: bytes, headers: dict[str, str], key: str | None
-    ) -> _Captured:
+    ) -> tuple[_Captured, str | None]:
+        """The vendor app's answer, and the id of the record a write touched (logged with it)."""
         inner_scope: dict[str, Any] = dict(scope)
         inner_scope["state"] = {}
         answer = await _capture(self.service.inner_app, inner_scope, body)
+        touched = inner_scope["state"].get(RECORD_ID_STATE)
+        record_id = None if touched is None else str(touched)
         if scope["method"] in WRITE_METHODS:
-            record_id = inner_scope["state"].get(RECORD_ID_STATE)
             self._log_write(scope, answer.status, headers, key, record_id=record_id, replayed=False)
-        return answer
+        return answer, record_id
 
     def _log_write(
         self,
@@ -140,7 +143,7 @@ class SimGateway:
         status: int,
         headers: dict[str, str],
         key: str | None,
-        record_id: object,
+        record_id: str | None,
         replayed: bool,
     ) -> None:
         self.service.writes.append(
@@ -149,7 +152,7 @@ class SimGateway:
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
-                record_id=None if record_id is None else str(record_id),
+                record_id=record_id,
                 correlation_id=headers.get("x-correlation-id"),
                 idempotency_key=key,
                 replayed=replayed,

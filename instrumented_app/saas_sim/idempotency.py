@@ -29,6 +29,7 @@ class StoredResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    record_id: str | None = None  # the record the first call wrote, for the write log of replays
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class IdempotencyStore:
                     "status": entry.response.status,
                     "headers": [list(pair) for pair in entry.response.headers],
                     "body": base64.b64encode(entry.response.body).decode("ascii"),
+                    "record_id": entry.response.record_id,
                 }
                 for key, entry in self._entries.items()
                 if entry.response is not None
@@ -128,6 +130,7 @@ class IdempotencyStore:
                     status=int(item["status"]),
                     headers=tuple((str(name), str(value)) for name, value in item["headers"]),
                     body=base64.b64decode(item["body"]),
+                    record_id=item.get("record_id"),
                 )
                 self._entries[str(item["key"])] = _Entry(
                     str(item["fingerprint"]), float(item["created_at"]), response

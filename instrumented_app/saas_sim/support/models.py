@@ -120,6 +120,18 @@ class SupportBackend:
             page = [self._users[uid] for uid in ids[:size]]
             return page, len(ids) > size
 
+    def get_many(self, ids: list[int] | None = None, external_ids: list[str] | None = None) -> list[User]:
+        """Users by id or by external_id (Zendesk's ``show_many``), deleted ones included, by id."""
+        with self._lock:
+            wanted = {value.casefold() for value in external_ids or []}
+            found = [
+                user
+                for user in self._users.values()
+                if (ids is not None and user.id in ids)
+                or (user.external_id is not None and user.external_id.casefold() in wanted)
+            ]
+            return sorted(found, key=lambda user: user.id)
+
     def search(self, external_id: str | None = None, email: str | None = None) -> list[User]:
         with self._lock:
             found = [

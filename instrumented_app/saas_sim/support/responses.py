@@ -134,6 +134,23 @@ class SupportResponses:
             }
         )
 
+    async def show_many_users(self, request: Request) -> JSONResponse:
+        """``?ids=1,2`` or ``?external_ids=a,b``, at most 100 values, as Zendesk allows."""
+        params = request.query_params
+        if params.get("ids"):
+            raw = [value.strip() for value in params["ids"].split(",")]
+            if not all(value.isdigit() for value in raw):
+                raise InvalidParameter(
+                    f"ids: must be user ids separated by commas, got {params['ids'][:60]!r}"
+                )
+            users = self.backend.get_many(ids=[int(value) for value in raw[:MAX_PAGE_SIZE]])
+        elif params.get("external_ids"):
+            external_ids = [value.strip() for value in params["external_ids"].split(",")][:MAX_PAGE_SIZE]
+            users = self.backend.get_many(external_ids=external_ids)
+        else:
+            raise InvalidParameter("ids or external_ids: one of them is required")
+        return JSONResponse({"users": [_user_json(request, user) for user in users]})
+
     async def search_users(self, request: Request) -> JSONResponse:
         params = request.query_params
         query = params.get("query")

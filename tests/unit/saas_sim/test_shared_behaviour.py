@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -72,12 +73,14 @@ def test_same_key_with_another_body_is_refused_422(
 def test_each_write_records_its_correlation_id(name: str, urls: dict[str, str], client: httpx.Client) -> None:
     base = urls[name]
     created = _post(client, base, name, 1, **{"X-Correlation-Id": "corr-create", "Idempotency-Key": "k1"})
+    _post(client, base, name, 1, **{"X-Correlation-Id": "corr-resent", "Idempotency-Key": "k1"})
     _, _, record_path = CREATE[name]
     client.delete(f"{base}{record_path(created.json())}", headers={"X-Correlation-Id": "corr-delete"})
     writes = client.get(f"{base}/_admin/writes", params={"record_id": record_id(name, created.json())}).json()
-    assert [(w["method"], w["correlation_id"]) for w in writes["writes"]] == [
-        ("POST", "corr-create"),
-        ("DELETE", "corr-delete"),
+    assert [(w["method"], w["correlation_id"], w["replayed"]) for w in writes["writes"]] == [
+        ("POST", "corr-create", False),
+        ("POST", "corr-resent", True),
+        ("DELETE", "corr-delete", False),
     ]
     assert writes["writes"][0]["idempotency_key"] == "k1"
     by_correlation = client.get(f"{base}/_admin/writes", params={"correlation_id": "corr-delete"}).json()
@@ -212,3 +215,29 @@ def test_reset_empties_storage_and_clears_faults(urls: dict[str, str], client: h
     assert _records(client, base) == 0
     assert client.get(f"{base}/_admin/faults").json()["error_rate"] == 0.0
     assert client.get(f"{base}/_admin/writes").json() == {"writes": []}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_concurrent_writes_with_one_key_make_one_record(
+    name: str, urls: dict[str, str], client: httpx.Client
+) -> None:
+    base = urls[name]
+    set_faults(client, base, latency_ms=20)  # widen the window in which the first call is still running
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(
+            pool.map(
+                lambda _: _post(client, base, name, 1, **{"Idempotency-Key": "k"}).status_code, range(12)
+            )
+        )
+    assert _records(client, base) == 1
+    assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}, statuses
+
+
+def test_concurrent_creates_with_one_external_id_make_one_user(
+    urls: dict[str, str], client: httpx.Client
+) -> None:
+    base = urls["support"]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(lambda _: _post(client, base, "support", 1).status_code, range(12)))
+    assert sorted(statuses) == [201] + [422] * 11
+    assert _records(client, base) == 1
