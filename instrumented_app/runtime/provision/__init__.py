@@ -6,6 +6,6 @@ would have substituted into the template, for the API front, the pollers and tes
 
 from instrumented_app.runtime.provision.deploy import STACK_TIMEOUT_S, provision
 from instrumented_app.runtime.provision.errors import ProvisioningError
-from instrumented_app.runtime.provision.stack import DeployedStack
+from instrumented_app.runtime.provision.stack import DeployedStack, RestApiDefinition
 
-__all__ = ["STACK_TIMEOUT_S", "DeployedStack", "ProvisioningError", "provision"]
+__all__ = ["STACK_TIMEOUT_S", "DeployedStack", "ProvisioningError", "RestApiDefinition", "provision"]

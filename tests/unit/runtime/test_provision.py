@@ -416,3 +416,17 @@ def test_a_resource_that_cannot_be_made_is_named_and_the_stack_rolled_back(
     fixed.write_text(_BROKEN_TEMPLATE.split("  InvokePermission:")[0], encoding="utf-8")
     again = provision(fixed, endpoint_url=moto_endpoint, region=REGION, stack_name="broken")
     assert again.physical_id("Billing").endswith("/broken-billing")
+
+
+def test_rest_apis_give_the_api_front_each_body_with_its_stage_and_id(
+    app_stack: DeployedStack, fixture_stack: DeployedStack
+) -> None:
+    (app_api,) = app_stack.rest_apis()
+    assert (app_api.logical_id, app_api.stage, app_api.api_id) == (
+        "AppApi",
+        "v1",
+        app_stack.physical_id("AppApi"),
+    )
+    assert "/diagnostics/ping" in app_api.body["paths"]
+    (fixture_api,) = fixture_stack.rest_apis()
+    assert set(fixture_api.body["paths"]) == {"/echo", "/validated", "/mock/status", "/canary"}
