@@ -61,3 +61,70 @@ def test_missing_file_exits_2_naming_it(tmp_path: Path) -> None:
     result = run("test-pattern", "ERROR", str(tmp_path / "nope.log"))
     assert result.returncode == 2
     assert "nope.log" in result.stderr
+
+
+ALARM = {
+    "AlarmName": "customer-saga-errors",
+    "MetricName": "Errors",
+    "Namespace": "sagawatch",
+    "Statistic": "Sum",
+    "Period": 60,
+    "EvaluationPeriods": 3,
+    "DatapointsToAlarm": 2,
+    "Threshold": 1,
+    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+    "TreatMissingData": "notBreaching",
+}
+
+
+def write(tmp_path: Path, name: str, content: object) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(content))
+    return str(path)
+
+
+def test_simulate_prints_state_and_reason(tmp_path: Path) -> None:
+    points = [
+        {"timestamp": "2026-11-24T05:57:10Z", "value": 1},
+        {"timestamp": 1795499945, "value": 3},  # 2026-11-24T05:59:05Z as epoch seconds
+        {"timestamp": "2026-11-24T06:00:05Z", "value": 9},  # the current, incomplete minute: not evaluated
+    ]
+    result = run(
+        "simulate",
+        "--alarm",
+        write(tmp_path, "alarm.json", ALARM),
+        "--datapoints",
+        write(tmp_path, "points.json", points),
+        "--at",
+        "2026-11-24T06:00:30Z",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "StateValue": "ALARM",
+        "StateReason": "Threshold Crossed: 2 out of the last 3 datapoints [3.0 (24/11/26 05:59:00), "
+        "1.0 (24/11/26 05:57:00)] were greater than or equal to the threshold (1.0) (minimum 2 datapoints "
+        "for OK -> ALARM transition). No datapoints were received for 1 period and 1 missing datapoint was "
+        "treated as [NonBreaching].",
+    }
+
+
+def test_simulate_names_bad_fields(tmp_path: Path) -> None:
+    bad_alarm = ALARM | {"DatapointsToAlarm": 5, "Period": 45}
+    result = run(
+        "simulate",
+        "--alarm",
+        write(tmp_path, "alarm.json", bad_alarm),
+        "--datapoints",
+        write(tmp_path, "points.json", [{"timestamp": "yesterday", "value": 1}]),
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Period: Value error, Period must be 10, 20, 30 or a multiple of 60 seconds" in result.stderr
+    result = run(
+        "simulate",
+        "--alarm",
+        write(tmp_path, "alarm2.json", ALARM),
+        "--datapoints",
+        write(tmp_path, "points.json", [{"timestamp": "yesterday", "value": 1}]),
+    )
+    assert result.returncode == 2
+    assert "datapoints[0].timestamp" in result.stderr
