@@ -50,6 +50,7 @@ INTEGRATION_TIMEOUT_S = 29.0
 #: Requests in flight at once (worker threads); more wait for a free one.
 MAX_CONCURRENT = 64
 _START_TIMEOUT_S = 10.0
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
 class _AsgiFront:
@@ -136,8 +137,13 @@ def _http_request(scope: Scope, body: bytes, stage: str, request_id: str) -> Htt
 
 
 async def _send(send: Send, response: HttpResponse) -> None:
-    # Names are tokens (checked in responses.py); values may be any text, sent as UTF-8 bytes.
-    headers = [(key.lower().encode("ascii"), value.encode("utf-8")) for key, value in response.headers]
+    # Names are tokens (checked in responses.py); values may be any text, sent as UTF-8 bytes. The
+    # framing headers are the front's, as API Gateway recomputes them: a handler's copy would clash.
+    headers = [
+        (key.lower().encode("ascii"), value.encode("utf-8"))
+        for key, value in response.headers
+        if key.lower() not in _FRAMING_HEADERS
+    ]
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
@@ -177,7 +183,9 @@ class ApiFront:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self._host, self._port))
         sock.listen(1024)
-        config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="off", http="h11")
+        config = uvicorn.Config(
+            self._app, log_level="warning", access_log=False, lifespan="off", http="h11", server_header=False
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="api-front", daemon=True

@@ -37,6 +37,10 @@ Resources:
     Properties:
       StageName: prod
       BinaryMediaTypes: ["image~1png"]
+      Cors:
+        AllowOrigin: "'https://ops.example.com'"
+        AllowMethods: "'GET,POST'"
+        AllowHeaders: "'Content-Type,X-Correlation-Id'"
       Models:
         Customer:
           type: object

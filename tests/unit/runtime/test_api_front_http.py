@@ -227,6 +227,15 @@ def test_a_mock_route_answers_its_fixed_response_with_no_backend(serve: Serve) -
     assert invoker.calls == []
 
 
+def test_a_cors_preflight_is_answered_by_the_mock_sam_generates(serve: Serve) -> None:
+    client, invoker, _ = serve()
+    response = client.options("/items/42", headers={"Origin": "https://ops.example.com"})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://ops.example.com"
+    assert response.headers["access-control-allow-methods"] == "GET,POST"
+    assert invoker.calls == []
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [("GET", "/nowhere"), ("DELETE", "/items"), ("POST", "/items/42"), ("GET", "/files")],
@@ -307,6 +316,7 @@ def test_the_proxy_response_headers_status_and_binary_body_go_back_as_set(serve:
                 "Set-Cookie": "dropped=1",
                 "X-City": "東京",
                 "X-Count": 3,
+                "Content-Length": "1",  # wrong on purpose: the front frames the body itself
             },
             "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
             "body": base64.b64encode(image).decode(),
@@ -316,6 +326,7 @@ def test_the_proxy_response_headers_status_and_binary_body_go_back_as_set(serve:
     response = client.get("/files/x")
     assert response.status_code == 207
     assert response.content == image
+    assert response.headers.get_list("content-length") == [str(len(image))]
     assert response.headers["content-type"] == "image/png"
     assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
     assert (
