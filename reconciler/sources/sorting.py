@@ -1,0 +1,76 @@
+"""Key order for sources whose system cannot list in key order, in bounded memory.
+
+A SaaS API lists by id or by update time, never by ``external_id``; the
+merge-join needs key order. ``sort_by_key`` is a plain external merge sort:
+runs of ``chunk_size`` records are sorted in memory and spilled to temporary
+files, then ``heapq.merge`` streams them back, holding one record per run.
+The spill files are pickles we write and read ourselves in a private
+temporary directory, removed when the iterator is exhausted or closed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from reconciler.model import Record
+
+
+def sort_by_key(
+    records: Iterable[Record], *, chunk_size: int = 100_000, spill_dir: Path | None = None
+) -> Iterator[Record]:
+    """``records`` in ascending ``key`` order, stable for equal keys (a SaaS's duplicates keep their order).
+
+    Input that fits in one chunk is sorted in memory and never touches disk.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    source = iter(records)
+    first = sorted(itertools.islice(source, chunk_size), key=_key)
+    if len(first) < chunk_size:
+        yield from first
+        return
+    with tempfile.TemporaryDirectory(prefix="reconcile-sort-", dir=spill_dir) as tmp:
+        paths = [_spill(first, Path(tmp), 0)]
+        del first
+        for index in itertools.count(1):
+            chunk = sorted(itertools.islice(source, chunk_size), key=_key)
+            if not chunk:
+                break
+            paths.append(_spill(chunk, Path(tmp), index))
+        files = [path.open("rb") for path in paths]
+        try:
+            yield from heapq.merge(*(_read(f) for f in files), key=_key)
+        finally:
+            for f in files:
+                f.close()
+
+
+def _key(record: Record) -> str:
+    return record.key
+
+
+def _spill(chunk: list[Record], directory: Path, index: int) -> Path:
+    path = directory / f"run-{index:06d}.pickle"
+    # One pickle per record (not one Pickler for all): a shared pickler or unpickler memoises every
+    # object it has seen, which on read-back would hold a whole run in memory again.
+    with path.open("wb") as f:
+        for record in chunk:
+            pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _read(f: BinaryIO) -> Iterator[Record]:
+    while True:
+        try:
+            record = pickle.load(f)
+        except EOFError:
+            return
+        if not isinstance(record, Record):
+            raise TypeError(f"{f.name}: spill file holds a {type(record).__name__}, not a Record")
+        yield record
