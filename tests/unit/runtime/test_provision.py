@@ -430,3 +430,22 @@ def test_rest_apis_give_the_api_front_each_body_with_its_stage_and_id(
     assert "/diagnostics/ping" in app_api.body["paths"]
     (fixture_api,) = fixture_stack.rest_apis()
     assert set(fixture_api.body["paths"]) == {"/echo", "/validated", "/mock/status", "/canary"}
+
+
+def test_the_api_front_reads_every_fixture_route_through_resolve(fixture_stack: DeployedStack) -> None:
+    """The provisioned stack and the API front agree: names resolve to functions that exist."""
+    from instrumented_app.runtime.api_front.routes import LambdaTarget, MockResponse, RouteTable
+
+    (api,) = fixture_stack.rest_apis()
+    table = RouteTable.from_openapi(
+        api.body, fixture_stack.resolve, api.stage, api_id=api.api_id, account_id=fixture_stack.account_id
+    )
+    targets = {(route.method, route.resource): route.integration for route in table.routes}
+    assert targets[("GET", "/echo")] == LambdaTarget(
+        "fx-echo", None, "arn:aws:lambda:us-east-1:123456789012:function:fx-echo"
+    )
+    assert targets[("POST", "/validated")] == targets[("GET", "/echo")]
+    assert targets[("GET", "/canary")] == LambdaTarget(
+        "fx-canary", "live", "arn:aws:lambda:us-east-1:123456789012:function:fx-canary"
+    )
+    assert isinstance(targets[("GET", "/mock/status")], MockResponse)
