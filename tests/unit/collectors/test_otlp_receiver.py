@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
-from collectors.otlp import TraceReceiver
+from collectors.otlp import SpanStore, TraceReceiver
 from sagawatch.migrations import apply_migrations
 
 
@@ -199,6 +200,19 @@ def test_another_content_type_gets_415(receiver_url: str, audit_url: str) -> Non
     assert response.status_code == 415
     assert "application/x-protobuf" in response.text
     assert _rows(audit_url) == []
+
+
+def test_a_store_without_the_schema_is_refused_at_start(fresh_db_url: str) -> None:
+    with pytest.raises(RuntimeError, match=r"collectors\.schema"):
+        TraceReceiver(fresh_db_url).start()
+
+
+def test_an_unreachable_store_is_named_without_its_password(tmp_path: Path) -> None:
+    url = f"postgresql://audit:s3cret@/audit?host={tmp_path}&connect_timeout=1"
+    store = SpanStore(url, connect_timeout_s=1)
+    with pytest.raises(RuntimeError, match="cannot connect to the audit store") as caught:
+        store.open()
+    assert "s3cret" not in str(caught.value)
 
 
 def test_the_receiver_listens_on_loopback_only(audit_url: str) -> None:

@@ -26,7 +26,7 @@ from instrumented_app.telemetry import (
     record_scope,
     tracer,
 )
-from sagawatch.contracts import REQUIRED_LOG_FIELDS
+from sagawatch.contracts import REQUIRED_LOG_FIELDS, LogLine
 from tests.unit.telemetry.conftest import FakeContext, Output, only_span
 
 CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -77,6 +77,7 @@ def test_api_log_lines_carry_every_contract_field_and_the_callers_ids(
     for line in out.logs:
         missing = [f for f in REQUIRED_LOG_FIELDS if not line.get(f)]
         assert missing == [], line
+        LogLine.model_validate(line)
         assert line["correlation_id"] == "order-7781"
         assert (line["trace_id"], line["span_id"]) == (trace_id, span_id)
         assert line["function_name"] == "orders-api"
