@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -182,6 +183,13 @@ class CompositeAlarmDefinition(BaseModel):
     def _parses(cls, value: str) -> str:
         compile_rule(value)  # AlarmRuleError is a ValueError: pydantic reports it on AlarmRule
         return value
+
+    def to_put_composite_alarm(self) -> dict[str, Any]:
+        """The keyword arguments for boto3's ``put_composite_alarm``, defaults left out."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {
+            "AlarmName": self.AlarmName,
+            "AlarmRule": self.AlarmRule,
+        }
 
 
 def evaluate_composite_alarm(

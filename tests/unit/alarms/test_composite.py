@@ -73,5 +73,6 @@ def test_composite_alarm_state_and_definition() -> None:
     )
     assert state.StateValue is AlarmStateValue.ALARM and state.changed
     assert state.StateReason == "AlarmRule evaluated to TRUE (x=ALARM, y=INSUFFICIENT_DATA)."
+    assert CompositeAlarmDefinition.model_validate(definition.to_put_composite_alarm()) == definition
     with pytest.raises(ValidationError, match="AlarmRule"):
         CompositeAlarmDefinition(AlarmName="bad", AlarmRule="ALARM(x) AND")

@@ -88,3 +88,32 @@ def test_precheck_does_not_miss_values_spelled_with_escapes() -> None:
     assert pattern.matches('{"level": "\\u0045RROR"}')
     assert pattern.matches(json.dumps({"level": "ERROR", "msg": "caf\u00e9"}))
     assert not pattern.matches('{"level": "INFO", "message": "ERROR in text"}')
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(conditions(), conditions(), st.lists(DOCS, min_size=1, max_size=5))
+def test_json_and_is_the_intersection(a: str, b: str, docs: list[dict[str, object]]) -> None:
+    try:
+        both, left, right = (compile_pattern(f"{{ {x} }}") for x in (f"{a} && {b}", a, b))
+    except PatternSyntaxError:
+        assume(False)
+        return
+    for doc in docs:
+        line = json.dumps(doc)
+        assert both.matches(line) == (left.matches(line) and right.matches(line)), line
+
+
+FIELD_VALUES = st.sampled_from(["404", "410", "500", "4xx", "abc", "-1", "1e3", "[a b]", '"q r"'])
+
+
+@settings(max_examples=200)
+@given(
+    st.sampled_from(["= 404", "= 4*", "!= 500", "> 400", "<= 1000", "= %^4%", "= *b*"]),
+    st.sampled_from(["= 410", "= *c", "!= 404", "< 0", ">= 1e3", "= %0$%"]),
+    st.lists(FIELD_VALUES, min_size=3, max_size=3),
+)
+def test_delimited_or_in_a_field_is_the_union(a: str, b: str, fields: list[str]) -> None:
+    line = " ".join(fields)
+    either = compile_pattern(f"[x, code {a} || code {b}, y]")
+    left, right = compile_pattern(f"[x, code {a}, y]"), compile_pattern(f"[x, code {b}, y]")
+    assert either.matches(line) == (left.matches(line) or right.matches(line))
