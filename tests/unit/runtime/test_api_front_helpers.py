@@ -1,4 +1,5 @@
-"""Shared pieces for the API front tests: a SAM API translated for real, a resolver, a fake invoker.
+"""Shared pieces for the API front tests: a SAM API translated for real, a resolver, a fake invoker,
+and ``serving``, which starts ``ApiFront`` instances over them for one test.
 
 The OpenAPI body comes from the SAM translator (as provisioning reads it), so
 the tests exercise the shape SAM really emits, not one written by hand. SAM
@@ -10,16 +11,21 @@ translated body here, exactly as a hand-written definition would hold it.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from instrumented_app.runtime.api_front import RouteTable
+import httpx
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from instrumented_app.runtime.api_front import ApiFront, RouteTable
 from instrumented_app.runtime.template import translated_template
 from instrumented_app.runtime.types import InvocationError, InvocationResult
 
@@ -231,3 +237,67 @@ class FakeInvoker:
 
     def calls_to(self, function_name: str) -> list[Call]:
         return [call for call in self.calls if call.function_name == function_name]
+
+
+Serve = Callable[..., tuple[httpx.Client, FakeInvoker, ApiFront]]
+"""``serve(**handlers)`` starts an ApiFront over a FakeInvoker: (client, invoker, front)."""
+
+
+def items_handler() -> Handler:
+    """A real Powertools REST resolver: it must route the events the front builds."""
+    app = APIGatewayRestResolver()
+
+    @app.get("/items/<item_id>")
+    def get_item(item_id: str) -> dict[str, Any]:
+        return {"id": item_id, "verbose": app.current_event.get_query_string_value("verbose")}
+
+    @app.get("/items")
+    def list_items() -> dict[str, Any]:
+        return {"tags": app.current_event.multi_value_query_string_parameters.get("tag", [])}
+
+    @app.get("/search")
+    def search() -> dict[str, Any]:
+        return {"q": app.current_event.get_query_string_value("q")}
+
+    return lambda event: app.resolve(event, None)
+
+
+def echo(event: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": 200, "body": json.dumps(event)}
+
+
+def customers(event: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": 201, "body": event["body"], "headers": {"Content-Type": "application/json"}}
+
+
+@contextmanager
+def serving(table: RouteTable) -> Iterator[Serve]:
+    """``serve(**handlers)`` for one test: each call starts an ApiFront; all are stopped at the end.
+
+    The default handlers answer every route of ``SAM_TEMPLATE``; keyword arguments replace
+    them by function name, and ``integration_timeout_s`` / ``max_body_bytes`` reach ``ApiFront``.
+    """
+    started: list[tuple[httpx.Client, ApiFront]] = []
+
+    def start(**overrides: Any) -> tuple[httpx.Client, FakeInvoker, ApiFront]:
+        timeout_s = overrides.pop("integration_timeout_s", 29.0)
+        max_body_bytes = overrides.pop("max_body_bytes", 10 * 1024 * 1024)
+        handlers: dict[str, Handler] = {
+            "Items": items_handler(),
+            "Echo": echo,
+            "Customers": customers,
+            "Slow": lambda event: {"statusCode": 200, "body": "slow"},
+        }
+        handlers.update(overrides)
+        invoker = FakeInvoker(handlers)
+        front = ApiFront(table, invoker, integration_timeout_s=timeout_s, max_body_bytes=max_body_bytes)
+        client = httpx.Client(base_url=front.start(), timeout=10)
+        started.append((client, front))
+        return client, invoker, front
+
+    try:
+        yield start
+    finally:
+        for client, front in started:
+            client.close()
+            front.stop()
