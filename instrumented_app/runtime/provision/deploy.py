@@ -100,9 +100,23 @@ def _upload_code_artefacts(clients: Clients, template: dict[str, Any]) -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("README.txt", "The local runtime imports handlers from the checkout.\n")
     for bucket in sorted({bucket for bucket, _key in artefacts}):
-        clients.s3.create_bucket(Bucket=bucket)
+        _ensure_bucket(clients, bucket)
     for bucket, key in sorted(artefacts):
         clients.s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+
+
+def _ensure_bucket(clients: Clients, bucket: str) -> None:
+    """Create ``bucket`` in the clients' region unless this account already has it."""
+    try:
+        if clients.region == "us-east-1":  # the one region S3 refuses a LocationConstraint for
+            clients.s3.create_bucket(Bucket=bucket)
+        else:
+            clients.s3.create_bucket(
+                Bucket=bucket,
+                CreateBucketConfiguration={"LocationConstraint": clients.region},  # type: ignore[typeddict-item]
+            )
+    except clients.s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
 
 
 def _create_stack(clients: Clients, stack_name: str, plan: Plan) -> None:

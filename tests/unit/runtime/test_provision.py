@@ -449,3 +449,21 @@ def test_the_api_front_reads_every_fixture_route_through_resolve(fixture_stack: 
         "fx-canary", "live", "arn:aws:lambda:us-east-1:123456789012:function:fx-canary"
     )
     assert isinstance(targets[("GET", "/mock/status")], MockResponse)
+
+
+def test_the_app_provisions_in_another_region_with_that_regions_arns(moto_endpoint: str) -> None:
+    stack = provision(APP_TEMPLATE, endpoint_url=moto_endpoint, region="eu-west-1", stack_name="app-eu")
+    assert stack.attributes["DiagnosticsFunction"]["Arn"] == (
+        "arn:aws:lambda:eu-west-1:123456789012:function:sw-diagnostics"
+    )
+    make: Any = boto3.client
+    lam = make(
+        "lambda",
+        endpoint_url=moto_endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    assert lam.get_function_configuration(FunctionName="sw-diagnostics")["FunctionArn"].startswith(
+        "arn:aws:lambda:eu-west-1:"
+    )
