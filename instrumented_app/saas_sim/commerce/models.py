@@ -16,7 +16,7 @@ from typing import Any
 
 from instrumented_app.saas_sim.clock import SimClock
 from instrumented_app.saas_sim.commerce.exceptions import NotFound, Unprocessable
-from instrumented_app.saas_sim.records import record_from_json, record_to_json, same_text
+from instrumented_app.saas_sim.records import Window, id_window, record_from_json, record_to_json, same_text
 from instrumented_app.saas_sim.validation import is_email, to_e164
 
 WRITABLE = ("first_name", "last_name", "email", "phone", "multipass_identifier", "note", "tags")
@@ -89,21 +89,24 @@ class CommerceBackend:
             self.get_customer(customer_id)
             del self._customers[customer_id]
 
-    def list_page(
-        self, limit: int, after_id: int, updated_at_min: datetime | None
-    ) -> tuple[list[Customer], bool]:
-        """Customers by id after ``after_id`` (and updated at or after ``updated_at_min``); more to come?"""
+    def list_window(
+        self,
+        limit: int,
+        updated_at_min: datetime | None,
+        floor_id: int = 0,
+        after_id: int | None = None,
+        before_id: int | None = None,
+    ) -> Window[Customer]:
+        """Customers with ids above ``floor_id`` (``since_id``), updated at or after ``updated_at_min``,
+        ``limit`` of them just after ``after_id`` or just before ``before_id``."""
         with self._lock:
-            matching = sorted(
-                (
-                    customer
-                    for customer in self._customers.values()
-                    if customer.id > after_id
-                    and (updated_at_min is None or customer.updated_at >= updated_at_min)
-                ),
-                key=lambda customer: customer.id,
-            )
-            return matching[:limit], len(matching) > limit
+            matching = [
+                customer
+                for customer in self._customers.values()
+                if customer.id > floor_id
+                and (updated_at_min is None or customer.updated_at >= updated_at_min)
+            ]
+        return id_window(matching, lambda customer: customer.id, limit, after=after_id, before=before_id)
 
     def search(self, field: str, value: str) -> list[Customer]:
         """Customers whose ``field`` (email, phone or multipass_identifier) equals ``value``."""

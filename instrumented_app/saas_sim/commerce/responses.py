@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,23 +136,24 @@ class CommerceResponses:
             clashing = sorted(set(params) - {"page_info", "limit", "fields"})
             if clashing:
                 raise BadRequest("page_info", f"cannot be combined with {', '.join(clashing)}")
-            after_id, updated_at_min = _position(params["page_info"])
+            position = _position(params["page_info"])
         else:
-            after_id = _since_id(params.get("since_id"))
+            since_id = _since_id(params.get("since_id"))
             updated_at_min = _time_param(params.get("updated_at_min"), "updated_at_min")
-        customers, has_more = self.backend.list_page(limit, after_id, updated_at_min)
-        headers = {}
-        if has_more:
-            page_info = encode_cursor(
-                {
-                    "after": customers[-1].id,
-                    "min": None if updated_at_min is None else updated_at_min.isoformat(),
-                }
-            )
-            base = request.url.replace(query="")
-            next_url = base.include_query_params(limit=limit, page_info=page_info)
-            headers["Link"] = f'<{next_url}>; rel="next"'
-        return JSONResponse({"customers": [_customer_json(c) for c in customers]}, headers=headers)
+            position = _Position(floor=since_id, updated_at_min=updated_at_min, after=since_id)
+        window = self.backend.list_window(
+            limit, position.updated_at_min, position.floor, after_id=position.after, before_id=position.before
+        )
+        links = []
+        base = request.url.replace(query="")
+        if window.has_before:
+            page_info = position.toward(before=window.items[0].id)
+            links.append(f'<{base.include_query_params(limit=limit, page_info=page_info)}>; rel="previous"')
+        if window.has_after:
+            page_info = position.toward(after=window.items[-1].id)
+            links.append(f'<{base.include_query_params(limit=limit, page_info=page_info)}>; rel="next"')
+        headers = {"Link": ", ".join(links)} if links else {}
+        return JSONResponse({"customers": [_customer_json(c) for c in window.items]}, headers=headers)
 
 
 async def _customer_fields(request: Request) -> dict[str, str | None]:
@@ -198,12 +200,33 @@ def _time_param(raw: str | None, name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _position(page_info: str) -> tuple[int, datetime | None]:
+@dataclass(frozen=True)
+class _Position:
+    """Where a page starts, with the first page's filters, which every ``page_info`` carries on."""
+
+    floor: int
+    updated_at_min: datetime | None
+    after: int | None = None
+    before: int | None = None
+
+    def toward(self, after: int | None = None, before: int | None = None) -> str:
+        """The ``page_info`` of the page just after or just before a customer id."""
+        minimum = None if self.updated_at_min is None else self.updated_at_min.isoformat()
+        return encode_cursor({"floor": self.floor, "min": minimum, "after": after, "before": before})
+
+
+def _position(page_info: str) -> _Position:
     try:
-        position = decode_cursor(page_info, ("after", "min"))
-    except InvalidCursor as exc:
-        raise BadRequest("page_info", str(exc)) from exc
-    return int(position["after"]), _time_param(position["min"], "page_info")
+        raw = decode_cursor(page_info, ("floor", "min", "after", "before"))
+        after, before = raw["after"], raw["before"]
+        return _Position(
+            floor=int(raw["floor"]),
+            updated_at_min=_time_param(raw["min"], "page_info"),
+            after=None if after is None else int(after),
+            before=None if before is None else int(before),
+        )
+    except (InvalidCursor, TypeError, ValueError) as exc:
+        raise BadRequest("page_info", f"is not one this server issued ({exc})") from exc
 
 
 def _customer_json(customer: Customer) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from instrumented_app.saas_sim.clock import SimClock
-from instrumented_app.saas_sim.records import record_from_json, record_to_json, same_text
+from instrumented_app.saas_sim.records import Window, id_window, record_from_json, record_to_json, same_text
 from instrumented_app.saas_sim.support.exceptions import RecordInvalid, RecordNotFound
 from instrumented_app.saas_sim.validation import is_email
 
@@ -113,12 +113,13 @@ class SupportBackend:
                 return self.create_user(fields), True
             return self.update_user(match.id, fields), False
 
-    def list_page(self, size: int, after_id: int | None) -> tuple[list[User], bool]:
-        """Active users by id, ``size`` after ``after_id``; and whether more follow."""
+    def list_window(
+        self, size: int, after_id: int | None = None, before_id: int | None = None
+    ) -> Window[User]:
+        """Active users by id, ``size`` of them just after ``after_id`` or just before ``before_id``."""
         with self._lock:
-            ids = sorted(uid for uid, user in self._users.items() if user.active and uid > (after_id or 0))
-            page = [self._users[uid] for uid in ids[:size]]
-            return page, len(ids) > size
+            active = [user for user in self._users.values() if user.active]
+        return id_window(active, lambda user: user.id, size, after=after_id, before=before_id)
 
     def get_many(self, ids: list[int] | None = None, external_ids: list[str] | None = None) -> list[User]:
         """Users by id or by external_id (Zendesk's ``show_many``), deleted ones included, by id."""

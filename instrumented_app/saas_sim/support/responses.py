@@ -116,21 +116,25 @@ class SupportResponses:
         if "page[size]" not in params:
             return self._offset_page(request)
         size = _int(params, "page[size]", default=MAX_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
-        after_id = None
-        if params.get("page[after]"):
-            after_id = int(_cursor(params["page[after]"], "page[after]", ("id",))["id"])
-        users, has_more = self.backend.list_page(size, after_id)
+        after_id = _cursor_id(params, "page[after]")
+        before_id = _cursor_id(params, "page[before]")
+        window = self.backend.list_window(size, after_id=after_id, before_id=before_id)
+        users = window.items
         after_cursor = encode_cursor({"id": users[-1].id}) if users else None
-        next_link = None
-        if has_more and after_cursor:
-            next_link = str(
-                request.url.include_query_params(**{"page[size]": size, "page[after]": after_cursor})
-            )
+        before_cursor = encode_cursor({"id": users[0].id}) if users else None
+        base = request.url.remove_query_params(["page[after]", "page[before]"])
+        next_link = prev_link = None
+        if window.has_after and after_cursor:
+            next_link = str(base.include_query_params(**{"page[size]": size, "page[after]": after_cursor}))
+        if window.has_before and before_cursor:
+            prev_link = str(base.include_query_params(**{"page[size]": size, "page[before]": before_cursor}))
+        # has_more looks the way the client is walking: backwards after page[before], else forwards.
+        has_more = window.has_before if before_id is not None else window.has_after
         return JSONResponse(
             {
                 "users": [_user_json(request, user) for user in users],
-                "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": None},
-                "links": {"next": next_link, "prev": None},
+                "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": before_cursor},
+                "links": {"next": next_link, "prev": prev_link},
             }
         )
 
@@ -189,7 +193,7 @@ class SupportResponses:
         params = request.query_params
         per_page = _int(params, "per_page", default=MAX_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
         page = _int(params, "page", default=1, low=1, high=100_000)
-        everyone, _ = self.backend.list_page(10**9, None)
+        everyone = self.backend.list_window(10**9).items
         chunk = everyone[(page - 1) * per_page : page * per_page]
         has_next = page * per_page < len(everyone)
         return JSONResponse(
@@ -223,6 +227,11 @@ def _int(params: Any, name: str, default: int, low: int, high: int) -> int:
         return int_param(params, name, default, low, high)
     except QueryError as exc:
         raise InvalidParameter(str(exc)) from exc
+
+
+def _cursor_id(params: Any, name: str) -> int | None:
+    token = params.get(name)
+    return int(_cursor(token, name, ("id",))["id"]) if token else None
 
 
 def _cursor(token: str, name: str, required: tuple[str, ...]) -> dict[str, Any]:

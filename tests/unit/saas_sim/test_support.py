@@ -192,3 +192,23 @@ def test_rate_limit_reports_remaining_and_retry_after(urls: dict[str, str], clie
     assert [answer.headers["X-Rate-Limit-Remaining"] for answer in answers[:3]] == ["2", "1", "0"]
     assert int(answers[3].headers["Retry-After"]) >= 1
     assert answers[3].json()["error"] == "TooManyRequests"
+
+
+def test_cursor_pagination_walks_back_with_page_before(urls: dict[str, str], client: httpx.Client) -> None:
+    base = urls["support"]
+    made = [_create(client, base, name=f"U{n}").json()["user"]["id"] for n in range(9)]
+    first = client.get(f"{base}{USERS}", params={"page[size]": 5}).json()
+    last = client.get(
+        f"{base}{USERS}", params={"page[size]": 4, "page[after]": first["meta"]["after_cursor"]}
+    )
+    last = last.json()
+    assert [user["id"] for user in last["users"]] == made[-4:] and last["meta"]["has_more"] is False
+    seen = [user["id"] for user in last["users"]]
+    url = last["links"]["prev"]
+    for _ in range(10):
+        page = client.get(url).json()
+        seen = [user["id"] for user in page["users"]] + seen
+        if not page["meta"]["has_more"]:
+            break
+        url = page["links"]["prev"]
+    assert seen == made

@@ -110,3 +110,14 @@ def test_shopify_api_reads_the_call_limit(shop: None, urls: dict[str, str], clie
     shopify.Customer.find(limit=1)
     assert shopify.Limits.credit_limit() == 40
     assert shopify.Limits.credit_used() == 2
+
+
+def test_shopify_api_walks_back_with_the_previous_link(shop: None) -> None:
+    made = [shopify.Customer.create({"first_name": f"C{n}"}).id for n in range(5)]
+    page = shopify.Customer.find(limit=2)
+    while page.has_next_page():
+        page = page.next_page()
+    assert [customer.id for customer in page] == made[4:]
+    assert page.has_previous_page()
+    back = page.previous_page()
+    assert [customer.id for customer in back] == made[2:4]
