@@ -68,7 +68,7 @@ def provision(
         ordered = {lid: resources[lid] for lid in template["Resources"] if lid in resources}
         deployed = DeployedStack(stack_name, region, account_id, template, ordered, dict(attributes))
         check_stack(clients, deployed)
-    except ProvisioningError as exc:
+    except (ProvisioningError, ClientError, BotoCoreError) as exc:
         leftovers = roll_back(clients, stack, plan.direct)
         undone = "rolled back" if not leftovers else "rolled back except: " + "; ".join(leftovers)
         raise ProvisioningError(f"{exc}\n(stack {stack_name!r} {undone})") from exc
@@ -159,18 +159,14 @@ def _read_back_stack(clients: Clients, stack: DeployedStack, plan: Plan) -> None
             "moto's CloudFormation did not create: "
             + ", ".join(f"{lid} ({resources[lid]['Type']})" for lid in missing)
         )
-    for lid in plan.via_cfn:
-        if lid not in made:
-            continue
-        rtype = resources[lid]["Type"]
-        stack.resources[lid] = (rtype, made[lid])
-    for lid in creation_order(resources, set(made) & set(plan.via_cfn)):  # GetAtt needs what came before
-        if lid in made:
-            properties = stack.resolve(resources[lid].get("Properties", {}))
-            rtype = resources[lid]["Type"]
-            stack.attributes[lid] = attributes_of(
-                rtype, made[lid], properties, stack.region, stack.account_id, clients
-            )
+    created = [lid for lid in plan.via_cfn if lid in made]
+    for lid in created:
+        stack.resources[lid] = (resources[lid]["Type"], made[lid])
+    for lid in creation_order(resources, set(created)):  # a GetAtt may need what was made before it
+        properties = stack.resolve(resources[lid].get("Properties", {}))
+        stack.attributes[lid] = attributes_of(
+            resources[lid]["Type"], made[lid], properties, stack.region, stack.account_id, clients
+        )
 
 
 def _serve_from_template(stack: DeployedStack, plan: Plan) -> None:
