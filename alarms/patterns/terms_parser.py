@@ -32,12 +32,15 @@ def parse_terms_pattern(sc: Scanner) -> Pattern:
 
 def _term(sc: Scanner) -> Term:
     mode: TermMode = "require"
-    if sc.peek() == "?":
+    prefix = sc.peek()
+    if prefix == "?":
         mode = "optional"
         sc.pos += 1
-    elif sc.peek() == "-":
+    elif prefix == "-":
         mode = "exclude"
         sc.pos += 1
+    if mode != "require":
+        sc.skip_ws()  # the earlier doc revision writes '"ERROR" - "Exiting"', with a space
     start = sc.pos
     if sc.peek() == '"':
         text = sc.read_quoted()
@@ -49,7 +52,7 @@ def _term(sc: Scanner) -> Term:
             end += 1
         text = sc.text[start:end]
         if text == "":
-            sc.fail(f"expected a term after {sc.text[start - 1]!r}")
+            sc.fail(f"expected a term after {prefix!r}" if mode != "require" else "expected a term")
         bad = _first_bad_char(text)
         if bad is not None:
             sc.fail(

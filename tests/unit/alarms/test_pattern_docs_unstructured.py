@@ -71,6 +71,12 @@ CASES = [
         ["error: lower case"],
     ),
     (
+        "unstructured(old)/example-2-include-and-exclude(as printed)",
+        '"ERROR" - "Exiting"',
+        ["[ERROR] A fatal exception has occurred"],
+        ["Exiting with ERRORCODE: -1"],
+    ),
+    (
         "unstructured(old)/example-2-include-and-exclude",
         '"ERROR" -"Exiting"',
         ["[ERROR] A fatal exception has occurred"],
