@@ -14,7 +14,7 @@ import heapq
 import itertools
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,10 +23,11 @@ from reconciler.model import Record
 
 def sort_by_key(
     records: Iterable[Record], *, chunk_size: int = 100_000, spill_dir: Path | None = None
-) -> Iterator[Record]:
+) -> Generator[Record, None, None]:
     """``records`` in ascending ``key`` order, stable for equal keys (a SaaS's duplicates keep their order).
 
-    Input that fits in one chunk is sorted in memory and never touches disk.
+    Input that fits in one chunk is sorted in memory and never touches disk. Closing the
+    generator early removes the spill files.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
