@@ -11,6 +11,7 @@ import threading
 from abc import ABC, abstractmethod
 from typing import Any
 
+from instrumented_app.runtime.pollers.filters import RecordFilter
 from instrumented_app.runtime.pollers.mappings import EventSourceMapping
 from instrumented_app.runtime.types import InvocationResult, Invoker
 
@@ -35,6 +36,8 @@ class MappingPoller(ABC):
         self._idle = threading.Condition()
         self._empty_polls = 0
         self.invocations = 0
+        self._filter = RecordFilter(mapping.filter_patterns)
+        self._filter_patterns = mapping.filter_patterns
         self._thread = threading.Thread(
             target=self._run, name=f"poller-{mapping.kind}-{mapping.uuid[:8]}", daemon=True
         )
@@ -99,7 +102,14 @@ class MappingPoller(ABC):
     def poll_once(self) -> bool:
         """Fetch one batch and deliver it; False when the source had nothing to deliver."""
 
-    # -- invoking ------------------------------------------------------------------------------------
+    # -- filtering and invoking ----------------------------------------------------------------------
+
+    def record_filter(self) -> RecordFilter:
+        """The current mapping's ``FilterCriteria``, compiled again only when they change."""
+        patterns = self.mapping.filter_patterns
+        if patterns != self._filter_patterns:
+            self._filter, self._filter_patterns = RecordFilter(patterns), patterns
+        return self._filter
 
     def invoke(self, event: Any) -> InvocationResult | None:
         """Invoke the mapping's function synchronously; None when the function does not exist."""

@@ -12,6 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from instrumented_app.runtime.types import InvocationResult
+
 
 @dataclass(frozen=True)
 class BatchOutcome:
@@ -52,3 +54,16 @@ def partial_batch_outcome(payload: Any, batch_ids: Collection[str]) -> BatchOutc
             return whole_batch_failed(f"batchItemFailures[{position}].itemIdentifier is not in the batch")
         failed.add(item_id)
     return BatchOutcome(failed_ids=frozenset(failed))
+
+
+def invocation_outcome(
+    result: InvocationResult | None, batch_ids: Collection[str], *, report_batch_item_failures: bool
+) -> BatchOutcome:
+    """An invocation's result (None: the function does not exist) -> which items of the batch failed."""
+    if result is None:
+        return whole_batch_failed("function not found")
+    if result.error is not None:
+        return whole_batch_failed(f"{result.error.error_type}: invocation failed")
+    if report_batch_item_failures:
+        return partial_batch_outcome(result.payload, batch_ids)
+    return SUCCESS

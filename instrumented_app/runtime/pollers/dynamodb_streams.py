@@ -21,13 +21,8 @@ import boto3
 from botocore.exceptions import ClientError
 
 from instrumented_app.runtime.pollers.base import MAX_BACKOFF_S, MappingPoller, log
-from instrumented_app.runtime.pollers.batch_response import (
-    SUCCESS,
-    BatchOutcome,
-    partial_batch_outcome,
-    whole_batch_failed,
-)
-from instrumented_app.runtime.pollers.events import dynamodb_event
+from instrumented_app.runtime.pollers.batch_response import BatchOutcome, invocation_outcome
+from instrumented_app.runtime.pollers.events import dynamodb_event, dynamodb_record
 from instrumented_app.runtime.pollers.mappings import EventSourceMapping
 from instrumented_app.runtime.types import Invoker
 
@@ -182,9 +177,20 @@ class DynamoDbStreamPoller(MappingPoller):
             raise
         state.iterator = response.get("NextShardIterator")
         state.closed = state.iterator is None
-        state.pending = list(response.get("Records", []))
+        state.pending = self._filtered(state, list(response.get("Records", [])))
         state.window = None
         state.attempts = 0
+
+    def _filtered(self, state: ShardState, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop what the mapping's ``FilterCriteria`` leave out; the checkpoint moves past them."""
+        record_filter = self.record_filter()
+        if not record_filter or not records:
+            return records
+        arn, region = self.mapping.event_source_arn, self.mapping.region
+        kept = [r for r in records if record_filter.matches(dynamodb_record(r, arn, region))]
+        if not kept:
+            state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+        return kept
 
     def _poll_shard(self, state: ShardState) -> bool:
         if not state.pending:
@@ -194,15 +200,11 @@ class DynamoDbStreamPoller(MappingPoller):
         mapping = self.mapping
         batch = state.pending[: state.window or len(state.pending)]
         result = self.invoke(dynamodb_event(batch, mapping.event_source_arn, mapping.region))
-        if result is None:
-            outcome = whole_batch_failed("function not found")
-        elif not result.ok:
-            assert result.error is not None
-            outcome = whole_batch_failed(f"{result.error.error_type}: invocation failed")
-        elif mapping.report_batch_item_failures:
-            outcome = partial_batch_outcome(result.payload, {r["dynamodb"]["SequenceNumber"] for r in batch})
-        else:
-            outcome = SUCCESS
+        outcome = invocation_outcome(
+            result,
+            {r["dynamodb"]["SequenceNumber"] for r in batch},
+            report_batch_item_failures=mapping.report_batch_item_failures,
+        )
         step = stream_step(batch, outcome)
         self._advance(state, step.done)
         if step.retry:

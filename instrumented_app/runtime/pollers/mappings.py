@@ -7,13 +7,18 @@ created by CloudFormation, by boto3 or by a test is treated the same way.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from instrumented_app.runtime.pollers.filters import pattern_error
+
 SourceKind = Literal["sqs", "dynamodb"]
 
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+
+log = logging.getLogger("instrumented_app.runtime.pollers")
 
 
 class MappingError(ValueError):
@@ -41,6 +46,7 @@ class EventSourceMapping:
     starting_position: str | None = None  # streams: TRIM_HORIZON or LATEST
     maximum_retry_attempts: int | None = None  # streams: None or -1 means "until the record expires"
     bisect_on_error: bool = False
+    filter_patterns: tuple[str, ...] = ()  # FilterCriteria.Filters[].Pattern, EventBridge pattern syntax
 
     @property
     def region(self) -> str:
@@ -100,15 +106,42 @@ def parse_mapping(raw: Mapping[str, Any]) -> EventSourceMapping | None:
         starting_position=raw.get("StartingPosition"),
         maximum_retry_attempts=None if retries in (None, -1) else retries,
         bisect_on_error=bool(raw.get("BisectBatchOnFunctionError")),
+        filter_patterns=filter_patterns(raw.get("FilterCriteria")),
     )
 
 
+def filter_patterns(criteria: Any) -> tuple[str, ...]:
+    """``FilterCriteria`` -> its patterns, each checked, so a bad one is reported by its place."""
+    if not criteria:
+        return ()
+    filters = criteria.get("Filters") if isinstance(criteria, Mapping) else None
+    if not isinstance(filters, list):
+        raise MappingError("FilterCriteria.Filters: must be a list")
+    patterns: list[str] = []
+    for position, entry in enumerate(filters):
+        pattern = entry.get("Pattern") if isinstance(entry, Mapping) else None
+        problem = "missing" if not isinstance(pattern, str) else pattern_error(pattern)
+        if problem:
+            raise MappingError(f"FilterCriteria.Filters[{position}].Pattern: {problem}")
+        assert isinstance(pattern, str)
+        patterns.append(pattern)
+    return tuple(patterns)
+
+
 def read_mappings(lambda_client: Any) -> list[EventSourceMapping]:
-    """Every mapping the Lambda API lists that a poller here serves (all pages)."""
+    """Every mapping the Lambda API lists that a poller here serves (all pages).
+
+    A mapping the pollers cannot act on is left out with an error log line naming
+    it and the field, so that one bad mapping does not stop the others.
+    """
     found: list[EventSourceMapping] = []
     for page in lambda_client.get_paginator("list_event_source_mappings").paginate():
         for raw in page.get("EventSourceMappings", []):
-            mapping = parse_mapping(raw)
+            try:
+                mapping = parse_mapping(raw)
+            except MappingError as problem:
+                log.error("event source mapping %s not polled: %s", raw.get("UUID", "?"), problem)
+                continue
             if mapping is not None:
                 found.append(mapping)
     return found

@@ -19,12 +19,7 @@ from typing import Any
 import boto3
 
 from instrumented_app.runtime.pollers.base import MappingPoller, log
-from instrumented_app.runtime.pollers.batch_response import (
-    SUCCESS,
-    BatchOutcome,
-    partial_batch_outcome,
-    whole_batch_failed,
-)
+from instrumented_app.runtime.pollers.batch_response import BatchOutcome, invocation_outcome
 from instrumented_app.runtime.pollers.events import sqs_event
 from instrumented_app.runtime.pollers.mappings import EventSourceMapping
 from instrumented_app.runtime.types import Invoker
@@ -117,16 +112,22 @@ class SqsPoller(MappingPoller):
         if self.stopping:  # stopped (mapping disabled or deleted) during the receive: hand them back now
             self._release(messages)
             return False
-        result = self.invoke(sqs_event(messages, mapping.event_source_arn, mapping.region))
-        if result is None:
-            outcome = whole_batch_failed("function not found")
-        elif not result.ok:
-            assert result.error is not None
-            outcome = whole_batch_failed(f"{result.error.error_type}: invocation failed")
-        elif mapping.report_batch_item_failures:
-            outcome = partial_batch_outcome(result.payload, {m["MessageId"] for m in messages})
-        else:
-            outcome = SUCCESS
+        records = sqs_event(messages, mapping.event_source_arn, mapping.region)["Records"]
+        record_filter = self.record_filter()
+        matching = [i for i, record in enumerate(records) if record_filter.matches(record)]
+        if len(matching) < len(messages):  # Lambda deletes what its filters leave out
+            wanted = set(matching)
+            self._delete([m for i, m in enumerate(messages) if i not in wanted])
+            messages = [messages[i] for i in matching]
+            records = [records[i] for i in matching]
+            if not messages:
+                return True
+        result = self.invoke({"Records": records})
+        outcome = invocation_outcome(
+            result,
+            {m["MessageId"] for m in messages},
+            report_batch_item_failures=mapping.report_batch_item_failures,
+        )
         keep = messages_to_keep(messages, outcome, fifo=self._fifo)
         if keep:
             log.warning(

@@ -16,6 +16,7 @@ from instrumented_app.runtime.pollers.mappings import (
     MappingError,
     function_target,
     parse_mapping,
+    read_mappings,
 )
 from instrumented_app.runtime.pollers.s3 import complete_s3_event
 from instrumented_app.runtime.pollers.sqs import messages_to_keep
@@ -279,3 +280,41 @@ def test_a_child_shard_is_read_only_after_its_parent_is_finished() -> None:
 
     keys = [c.event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] for c in invoker.calls]
     assert keys == ["p-1", "p-2", "c-1"]
+
+
+def test_a_bad_filter_pattern_is_reported_by_its_place() -> None:
+    raw = {
+        "UUID": "u-4",
+        "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:jobs",
+        "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:worker",
+        "FilterCriteria": {"Filters": [{"Pattern": '{"body": {"a": ["x"]}}'}, {"Pattern": "{not json"}]},
+    }
+    with pytest.raises(MappingError, match=r"^FilterCriteria\.Filters\[1\]\.Pattern: .*Invalid JSON"):
+        parse_mapping(raw)
+
+
+class FakeLambdaApi:
+    """``list_event_source_mappings`` over two pages, one of them holding a mapping no poller can use."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+        self._pages = pages
+
+    def get_paginator(self, name: str) -> FakeLambdaApi:
+        assert name == "list_event_source_mappings"
+        return self
+
+    def paginate(self) -> list[dict[str, Any]]:
+        return [{"EventSourceMappings": page} for page in self._pages]
+
+
+def test_one_bad_mapping_does_not_hide_the_others(caplog: pytest.LogCaptureFixture) -> None:
+    good = {
+        "UUID": "good",
+        "EventSourceArn": "arn:aws:sqs:us-east-1:1:q",
+        "FunctionArn": "arn:aws:lambda:us-east-1:1:function:f",
+    }
+    bad = {**good, "UUID": "bad", "BatchSize": -3}
+    later = {**good, "UUID": "later"}
+    found = read_mappings(FakeLambdaApi([[good, bad], [later]]))
+    assert [m.uuid for m in found] == ["good", "later"]
+    assert "event source mapping bad not polled: BatchSize" in caplog.text

@@ -247,3 +247,24 @@ def test_a_batching_window_gathers_more_than_ten_messages_into_one_invocation(st
         assert wait_for(lambda: queue_is_empty(stack, url))
 
     assert [len(call.event["Records"]) for call in invoker.calls] == [15]
+
+
+def test_filter_criteria_deliver_matching_messages_and_delete_the_rest(stack: MotoStack) -> None:
+    url, arn, _ = make_queue(stack, "payments")
+    stack.create_function("vip")
+    stack.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn,
+        FunctionName="vip",
+        FilterCriteria={
+            "Filters": [{"Pattern": json.dumps({"body": {"amount": [{"numeric": [">=", 10000]}]}})}]
+        },
+    )
+    send_all(stack, url, [json.dumps({"amount": 25000}), json.dumps({"amount": 5}), "not json"])
+    invoker = FakeInvoker({"vip": lambda event: None})
+
+    with running_pollers(stack, invoker) as pollers:
+        assert wait_for(lambda: queue_is_empty(stack, url))
+        assert pollers.wait_idle(5)
+
+    delivered = [r["body"] for c in invoker.calls for r in c.event["Records"]]
+    assert delivered == [json.dumps({"amount": 25000})]

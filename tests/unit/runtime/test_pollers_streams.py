@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -173,3 +174,24 @@ def no_call_beyond(invoker: FakeInvoker, expected_calls: int) -> bool:
     """No call beyond ``expected_calls`` arrives within a short grace period."""
     wait_for(lambda: len(invoker.calls) > expected_calls, timeout=1.0)
     return len(invoker.calls) == expected_calls
+
+
+def test_filter_criteria_skip_records_that_do_not_match(stack: MotoStack) -> None:
+    stream_arn = make_table(stack, "filtered")
+    map_stream(
+        stack,
+        stream_arn,
+        "projector",
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT", "REMOVE"]})}]},
+    )
+    invoker = FakeInvoker({"projector": lambda event: None})
+    ddb = stack.client("dynamodb")
+
+    with running_pollers(stack, invoker) as pollers:
+        ddb.put_item(TableName="filtered", Item={"pk": {"S": "f-1"}, "v": {"N": "1"}})
+        ddb.put_item(TableName="filtered", Item={"pk": {"S": "f-1"}, "v": {"N": "2"}})  # MODIFY
+        ddb.delete_item(TableName="filtered", Key={"pk": {"S": "f-1"}})
+        assert wait_for(lambda: len(delivered(invoker)) >= 2)
+        assert pollers.wait_idle(5)
+
+    assert [r["eventName"] for r in delivered(invoker)] == ["INSERT", "REMOVE"]
