@@ -24,6 +24,7 @@ from instrumented_app.telemetry import (
     metrics,
     outgoing_headers,
     record_scope,
+    trace_fields,
     tracer,
 )
 from sagawatch.contracts import REQUIRED_LOG_FIELDS, LogLine
@@ -460,3 +461,45 @@ def test_each_record_of_a_batch_is_processed_under_its_own_correlation_id_and_sp
     assert [line["span_id"] for line in logs[:2]] == [
         trace.format_span_id(s.context.span_id) for s in per_record
     ]
+
+
+def test_trace_fields_carry_a_trace_through_eventbridge_and_dynamodb_items(
+    spans: InMemorySpanExporter, read_output: Callable[[], Output]
+) -> None:
+    carried: dict[str, str] = {}
+
+    @instrumented
+    def producer(event: Any, context: Any) -> None:
+        carried.update(trace_fields())
+
+    @instrumented
+    def on_event(event: Any, context: Any) -> str | None:
+        return current_correlation_id()
+
+    producer(api_event({"X-Correlation-Id": "vip-1"}), FakeContext())
+    origin = only_span(spans, "POST /items")
+    eventbridge = {
+        "version": "0",
+        "detail-type": "BigOrder",
+        "source": "shop",
+        "detail": {**carried, "amount": 1},
+    }
+    stream = {
+        "Records": [
+            {
+                "eventID": "e-1",
+                "eventSource": "aws:dynamodb",
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:1:table/Events/stream/x",
+                "dynamodb": {"NewImage": {k: {"S": v} for k, v in carried.items()}},
+            }
+        ]
+    }
+    assert on_event(eventbridge, FakeContext()) == on_event(stream, FakeContext()) == "vip-1"
+
+    routed = only_span(spans, "process BigOrder")
+    assert routed.parent is not None and routed.parent.span_id == origin.context.span_id, (
+        "a single event: parent"
+    )
+    projected = only_span(spans, "process Events")
+    assert [link.context.span_id for link in projected.links] == [origin.context.span_id], "a batch: links"
+    read_output()
