@@ -8,6 +8,7 @@ when the stack was provisioned.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from typing import Any
 from instrumented_app.runtime.provision.errors import ProvisioningError
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+#: What ``Ref: AWS::NoValue`` stands for until the property holding it is dropped.
+_NO_VALUE = object()
 
 
 @dataclass(frozen=True)
@@ -84,39 +87,56 @@ class DeployedStack:
     def resolve(self, value: Any) -> Any:
         """``value`` with every intrinsic replaced by what CloudFormation would put there.
 
-        Handles ``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` (both forms, ``${X}``, ``${X.Attr}``,
-        ``${!Literal}``, pseudo parameters), ``Fn::Join``, ``Fn::Select``, ``Fn::Split``,
-        ``Fn::If`` (against the template's Conditions) and ``Fn::ToJsonString``, recursively.
+        Handles ``Ref`` (``AWS::NoValue`` removes the property, as CloudFormation does),
+        ``Fn::GetAtt``, ``Fn::Sub`` (both forms, ``${X}``, ``${X.Attr}``, ``${!Literal}``,
+        pseudo parameters), ``Fn::Join``, ``Fn::Select``, ``Fn::Split``, ``Fn::If`` (against
+        the template's Conditions), ``Fn::FindInMap``, ``Fn::Base64`` and ``Fn::ToJsonString``.
         """
+        resolved = self._resolve(value)
+        return None if resolved is _NO_VALUE else resolved
+
+    def _resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in map(self._resolve, value) if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((key, argument),) = value.items()
-            if key == "Ref":
-                return self._ref(str(argument))
-            if key == "Fn::GetAtt":
-                return self._get_att(argument)
-            if key == "Fn::Sub":
-                return self._sub(argument)
-            if key == "Fn::Join":
-                separator, items = argument
-                return str(separator).join(str(item) for item in self.resolve(items))
-            if key == "Fn::Select":
-                index, items = self.resolve(argument)
-                return items[int(index)]
-            if key == "Fn::Split":
-                separator, text = self.resolve(argument)
-                return str(text).split(str(separator))
-            if key == "Fn::If":
-                condition, when_true, when_false = argument
-                return self.resolve(when_true if self._condition(condition) else when_false)
-            if key == "Fn::ToJsonString":
-                return json.dumps(self.resolve(argument), separators=(",", ":"))
-            if key.startswith("Fn::"):
-                raise ProvisioningError(f"intrinsic {key} is not supported locally")
-        return {key: self.resolve(item) for key, item in value.items()}
+            if key == "Ref" or key.startswith("Fn::"):
+                return self._intrinsic(key, argument)
+        resolved = {key: self._resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
+
+    def _intrinsic(self, key: str, argument: Any) -> Any:
+        if key == "Ref":
+            return _NO_VALUE if argument == "AWS::NoValue" else self._ref(str(argument))
+        if key == "Fn::GetAtt":
+            return self._get_att(argument)
+        if key == "Fn::Sub":
+            return self._sub(argument)
+        if key == "Fn::Join":
+            separator, items = argument
+            return str(separator).join(str(item) for item in self._resolve(items))
+        if key == "Fn::Select":
+            index, items = self._resolve(argument)
+            return items[int(index)]
+        if key == "Fn::Split":
+            separator, text = self._resolve(argument)
+            return str(text).split(str(separator))
+        if key == "Fn::If":
+            condition, when_true, when_false = argument
+            return self._resolve(when_true if self._condition(condition) else when_false)
+        if key == "Fn::FindInMap":
+            mapping, top, second = self._resolve(argument)
+            try:
+                return self.template["Mappings"][mapping][top][second]
+            except KeyError:
+                raise ProvisioningError(f"Fn::FindInMap: no {mapping}.{top}.{second} in Mappings") from None
+        if key == "Fn::Base64":
+            return base64.b64encode(str(self._resolve(argument)).encode()).decode()
+        if key == "Fn::ToJsonString":
+            return json.dumps(self._resolve(argument), separators=(",", ":"))
+        raise ProvisioningError(f"intrinsic {key} is not supported locally")
 
     # -- the intrinsics -------------------------------------------------------------------------
 

@@ -354,6 +354,17 @@ def test_sub_with_variables_join_select_split_and_if_nest() -> None:
     assert stack.resolve(value) == {"Env": "demo-fn-x::first"}
 
 
+def test_no_value_removes_the_property_and_find_in_map_reads_mappings() -> None:
+    stack = _stack()
+    stack.template["Mappings"] = {"Sizes": {"v1": {"Memory": 256}}}
+    value = {
+        "MemorySize": {"Fn::FindInMap": ["Sizes", {"Ref": "Stage"}, "Memory"]},
+        "ReservedConcurrency": {"Fn::If": ["IsV1", {"Ref": "AWS::NoValue"}, 5]},
+        "Layers": [{"Ref": "AWS::NoValue"}, "layer-a"],
+    }
+    assert stack.resolve(value) == {"MemorySize": 256, "Layers": ["layer-a"]}
+
+
 def test_an_unknown_attribute_names_the_resource_and_what_is_known() -> None:
     with pytest.raises(ProvisioningError, match=r"Fn::GetAtt Fn\.StreamArn: not known .*known: Arn"):
         _stack().resolve({"Fn::GetAtt": ["Fn", "StreamArn"]})
