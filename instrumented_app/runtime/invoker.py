@@ -33,6 +33,7 @@ from instrumented_app.runtime.environment import (
 )
 from instrumented_app.runtime.logs import LogEvent, LogShipper
 from instrumented_app.runtime.types import FunctionSpec, InvocationError, InvocationResult
+from instrumented_app.runtime.worker import MAX_PAYLOAD_BYTES
 
 #: Extra wait for a free environment beyond the function's timeout (a busy one frees by then).
 ACQUIRE_SLACK_S = 5.0
@@ -130,6 +131,13 @@ class LocalInvoker:
             raise ValueError(f"event: not JSON-serialisable ({exc})") from exc
         # Random.random() is one C call under the GIL: safe to share between invoking threads.
         target = self.catalog.resolve(function_name, qualifier, self._rng)
+        size = len(event_json.encode("utf-8"))
+        if size > MAX_PAYLOAD_BYTES:
+            message = (
+                f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the Invoke operation ({size})"
+            )
+            error = InvocationError("RequestEntityTooLargeException", message)
+            return InvocationResult(target.spec.name, target.version, str(uuid.uuid4()), None, error, 0.0)
         return self._run(target, event_json)
 
     def _run(self, target: Target, event_json: str) -> InvocationResult:

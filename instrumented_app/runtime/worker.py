@@ -36,6 +36,8 @@ import traceback
 from typing import Any
 
 HEADER = struct.Struct(">I")
+#: Lambda's limit on a synchronous invocation's response (and request) payload.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 #: A frame larger than this is refused: Lambda's own payload limit is 6 MB.
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 
@@ -227,6 +229,10 @@ def run_one(handler: Any, request: dict[str, Any], sender: FrameSender, captures
         print(f"[ERROR] Runtime.MarshalError: {marshal['errorMessage']}")
         _end(captures)
         sender.send({"t": "error", "error": marshal, "rss_kb": _rss_kb()})
+        return
+    if len(frame) > MAX_PAYLOAD_BYTES:
+        message = f"Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."
+        sender.send({"t": "error", "error": error_payload("Function.ResponseSizeTooLarge", message)})
         return
     sender.send_raw(frame)
 

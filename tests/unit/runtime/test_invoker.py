@@ -310,3 +310,19 @@ def test_powertools_logger_reads_the_context_and_its_lines_are_captured(
         "o-1",
         "orders",
     )
+
+
+def test_payloads_over_lambdas_six_megabytes_are_refused_both_ways(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    echo = stack.create_function("sample.echo")
+    huge = stack.create_function("sample.huge")
+
+    too_big_request = invoker.invoke(echo, {"blob": "x" * (7 * 1024 * 1024)})
+    too_big_response = invoker.invoke(huge, {})
+
+    assert too_big_request.error is not None
+    assert too_big_request.error.error_type == "RequestEntityTooLargeException"
+    assert too_big_response.error is not None
+    assert too_big_response.error.error_type == "Function.ResponseSizeTooLarge"
+    assert invoker.invoke(echo, {"n": 1}).payload["calls"] == 1  # the oversized request never ran

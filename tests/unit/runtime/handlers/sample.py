@@ -75,3 +75,7 @@ def flaky(event: Any, context: Any) -> dict[str, Any]:
 
 def environ(event: Any, context: Any) -> dict[str, str]:
     return dict(os.environ)
+
+
+def huge(event: Any, context: Any) -> str:
+    return "x" * (7 * 1024 * 1024)
