@@ -3,7 +3,8 @@
 The shape is AWS's "input format of a Lambda function for proxy integration":
 single-value maps keep the last value of a repeated header or query parameter,
 the multi-value maps keep all of them, empty maps are ``null``, ``path`` is
-the path without the stage while ``requestContext.path`` has it, and a body is
+the path as sent (percent-encoded, as REST APIs deliver it) without the stage
+while ``requestContext.path`` has it, path parameters are decoded, and a body is
 base64 (``isBase64Encoded: true``) when its content type is one of the API's
 binary media types or it is not UTF-8 text. Header names arrive lower-cased
 from the HTTP server (as over HTTP/2); handlers read them case-insensitively.
@@ -27,8 +28,7 @@ class HttpRequest:
     """One request as received, before any API Gateway processing."""
 
     method: str
-    path: str  # URL-decoded, without the stage prefix
-    raw_path: str  # as sent (still percent-encoded), with the stage prefix if the client used it
+    path: str  # as sent (still percent-encoded), without the stage prefix
     headers: tuple[tuple[str, str], ...]  # lower-cased names, in order
     query: tuple[tuple[str, str], ...]  # decoded, in order
     body: bytes

@@ -178,7 +178,7 @@ class RouteTable:
         return table_from_openapi(body, resolve, stage, api_id=api_id, account_id=account_id)
 
     def match(self, method: str, path: str) -> RouteMatch | None:
-        """The route answering ``method path`` (path without the stage prefix), or None.
+        """The route answering ``method path`` (as sent, percent-encoded, without the stage), or None.
 
         The resource is chosen first (the most specific one matching the path), then
         the method on it: a method missing there is not looked for on a less specific

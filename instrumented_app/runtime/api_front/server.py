@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 import anyio
 import anyio.to_thread
@@ -124,8 +124,7 @@ def _http_request(scope: Scope, body: bytes, stage: str, request_id: str) -> Htt
     client = scope.get("client") or ("127.0.0.1", 0)
     return HttpRequest(
         method=scope["method"].upper(),
-        path=unquote(bare),
-        raw_path=bare,
+        path=bare,
         headers=tuple((key.decode("latin-1"), value.decode("latin-1")) for key, value in scope["headers"]),
         query=tuple(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)),
         body=body,

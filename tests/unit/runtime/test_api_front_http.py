@@ -79,6 +79,17 @@ def test_the_event_is_an_api_gateway_rest_proxy_event(serve: Serve) -> None:
     assert context["protocol"] == "HTTP/1.1"
 
 
+def test_path_parameters_are_decoded_and_the_path_is_kept_as_sent(serve: Serve) -> None:
+    client, invoker, _ = serve()
+    response = client.get("/items/a%2Fb%20c")
+    # Powertools matches on ``path``, which REST APIs deliver percent-encoded: the handler sees it so.
+    assert response.json() == {"id": "a%2Fb%20c", "verbose": None}
+    event = invoker.calls[0].event
+    assert event["pathParameters"] == {"id": "a/b c"}
+    assert event["path"] == "/items/a%2Fb%20c"
+    assert event["requestContext"]["path"] == f"/{STAGE}/items/a%2Fb%20c"
+
+
 def test_a_request_without_query_or_body_has_null_maps(serve: Serve) -> None:
     client, _, _ = serve()
     event = client.get("/files/a").json()
