@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from aws_lambda_powertools.metrics import MetricUnit
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
@@ -25,7 +25,7 @@ from instrumented_app.telemetry.log import dumps_line
 from instrumented_app.telemetry.masking import mask_json_line
 from instrumented_app.telemetry.propagation import link_to, parent_context
 from instrumented_app.telemetry.tracing import configure_tracing, flush_spans, record_failure, tracer
-from sagawatch.contracts import CORRELATION_ID_ATTRIBUTE
+from sagawatch.contracts import CORRELATION_ID_ATTRIBUTE, CORRELATION_ID_HEADER
 
 R = TypeVar("R")
 Handler = Callable[[Any, Any], R]
@@ -46,6 +46,9 @@ def instrumented(
     handler: Handler[R] | None = None, /, *, capture_response: bool = True
 ) -> Handler[R] | Callable[[Handler[R]], Handler[R]]:
     """Decorate a Lambda handler with logging, metrics, tracing and correlation.
+
+    An API Gateway proxy response also gets an ``X-Correlation-Id`` header (when
+    the handler did not set one), so a caller learns the id minted for it.
 
     ``capture_response=False`` keeps the handler's return value off the span
     (it is PII-masked and truncated either way).
@@ -105,7 +108,7 @@ def _invoke(fn: Handler[R], event: Any, context: Any, *, capture_response: bool)
                 _record_failure(span, exc)
                 raise
             _record_response(span, info, result, capture_response)
-            return result
+            return _with_correlation_header(info, result)
     finally:
         reset_correlation_id(token)
 
@@ -172,6 +175,18 @@ def _record_response(span: Span, info: EventTrace, result: Any, capture_response
     if capture_response and result is not None:
         text = mask_json_line(dumps_line(result), dumps_line)
         span.set_attribute("faas.response", text[:MAX_RESPONSE_CHARS])
+
+
+def _with_correlation_header(info: EventTrace, result: R) -> R:
+    """An API response tells its caller the correlation id (the one sent, or the one minted here),
+    unless the handler set the header itself; the handler's own dict is not modified."""
+    if info.trigger is not Trigger.API or not isinstance(result, dict) or "statusCode" not in result:
+        return result
+    headers = result.get("headers") or {}
+    if any(str(name).lower() == CORRELATION_ID_HEADER.lower() for name in headers):
+        return result
+    echoed: Any = {**result, "headers": {**headers, CORRELATION_ID_HEADER: info.correlation_id}}
+    return cast(R, echoed)
 
 
 def _flush_metrics() -> None:

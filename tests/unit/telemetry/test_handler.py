@@ -71,6 +71,7 @@ def test_api_log_lines_carry_every_contract_field_and_the_callers_ids(
     result = api_handler(api_event(headers), FakeContext())
 
     assert result["statusCode"] == 201
+    assert result["headers"] == {"X-Correlation-Id": "order-7781"}, "the caller is told the id"
     out = read_output()
     assert [line["message"] for line in out.logs] == ["creating item", "item created"]
     server = only_span(spans, "POST /items")
@@ -95,13 +96,13 @@ def test_api_log_lines_carry_every_contract_field_and_the_callers_ids(
 def test_a_correlation_id_is_minted_when_the_request_has_none(
     spans: InMemorySpanExporter, read_output: Callable[[], Output]
 ) -> None:
-    api_handler(api_event(None), FakeContext())
+    answer = api_handler(api_event(None), FakeContext())
     first = read_output().logs
     api_handler(api_event({"x-correlation-id": "bad value\nwith newline"}), FakeContext())
     second = read_output().logs
 
     minted = {line["correlation_id"] for line in first}
-    assert len(minted) == 1
+    assert minted == {answer["headers"]["X-Correlation-Id"]}
     uuid.UUID(minted.pop())  # a UUID, as the contract mints
     replaced = {line["correlation_id"] for line in second}
     assert len(replaced) == 1 and "newline" not in replaced.pop()
