@@ -3,14 +3,16 @@
 API Gateway publishes ``Count``, ``4XXError``, ``5XXError``, ``Latency`` and
 ``IntegrationLatency`` in namespace ``AWS/ApiGateway`` with dimensions
 ``ApiName`` and ``Stage``; the alarms and the dashboard read them from there.
-The front only collects; whoever owns the CloudWatch client drains and sends
-them, so this module makes no network calls.
+The front only collects; whoever owns the CloudWatch client drains them
+(``ApiFront.drain_metrics``) and sends them with ``publish``, so the request
+path never waits on CloudWatch.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +21,8 @@ NAMESPACE = "AWS/ApiGateway"
 
 #: Data points kept between drains; beyond that the oldest are dropped rather than growing without bound.
 MAX_BUFFERED = 50_000
+#: Data points per ``put_metric_data`` call (CloudWatch takes up to 1,000 and 1 MB per request).
+PUBLISH_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,18 @@ class ApiMetrics:
             drained = list(self._data)
             self._data.clear()
         return drained
+
+
+def publish(cloudwatch: Any, data: Sequence[MetricDatum]) -> int:
+    """Send drained data points with a boto3 CloudWatch client, batched per namespace; returns the count.
+
+    On AWS API Gateway publishes these itself; locally the stack calls this with moto's client.
+    """
+    sent = 0
+    for namespace in sorted({datum.namespace for datum in data}):
+        entries = [datum.as_cloudwatch() for datum in data if datum.namespace == namespace]
+        for start in range(0, len(entries), PUBLISH_BATCH):
+            batch = entries[start : start + PUBLISH_BATCH]
+            cloudwatch.put_metric_data(Namespace=namespace, MetricData=batch)
+            sent += len(batch)
+    return sent

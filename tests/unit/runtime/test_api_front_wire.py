@@ -23,6 +23,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from instrumented_app.runtime.api_front import ApiFront, route_tables_from_template
+from instrumented_app.runtime.api_front.metrics import publish
 from instrumented_app.runtime.invoker import LocalInvoker
 from instrumented_app.runtime.provision import provision
 from instrumented_app.runtime.types import InvocationResult
@@ -128,7 +129,7 @@ def test_drained_metrics_are_accepted_by_cloudwatch_and_read_back(fresh: Wired) 
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    cloudwatch.put_metric_data(Namespace="AWS/ApiGateway", MetricData=[d.as_cloudwatch() for d in data])
+    assert publish(cloudwatch, data) == len(data) == 3 * 4 + 1  # IntegrationLatency only for the one invoked
     dimensions = [{"Name": "ApiName", "Value": "fixture-api"}, {"Name": "Stage", "Value": "v1"}]
     start, end = data[0].timestamp - timedelta(minutes=1), data[-1].timestamp + timedelta(minutes=1)
 
