@@ -1,4 +1,4 @@
-"""Make in-process moto behave as the pollers need: no delivery of its own, FIFO order kept.
+"""Make in-process moto behave as the pollers need: no delivery of its own, FIFO order, aliases kept.
 
 1. moto 5.2 has a crude built-in event source mapping: on every ``SendMessage``
    to a queue with a mapping it receives a batch itself, "invokes" the function
@@ -16,6 +16,10 @@
    skips the first and hands out the second, reversing the group's order. Real
    SQS blocks a group only while one of its messages is invisible, which is what
    ``pending_message_groups`` computes here.
+3. moto resolves a mapping's alias to the alias's version when the mapping is
+   made (``FunctionName: fn:live`` comes back as ``FunctionArn: ...:fn:1``);
+   Lambda keeps the alias, so invocations follow its weights and a later
+   promotion. ``FunctionArn`` is given back with the alias here.
 
 This only has an effect when moto runs in this process (``sagawatch up`` and
 the tests run ``ThreadedMotoServer`` in-process). It is idempotent, and must run
@@ -47,12 +51,44 @@ def _groups_in_flight(queue: Any) -> set[str]:
     }
 
 
+def alias_qualifier(function_name: str) -> str | None:
+    """The alias in a mapping's ``FunctionName`` (a name or ARN); None for a version or no qualifier."""
+    parts = function_name.split(":")
+    qualifier = parts[-1] if len(parts) in (2, 4, 8) else None  # name:q, acct:function:name:q, full ARN
+    if qualifier is None or qualifier == "$LATEST" or qualifier.isdigit():
+        return None
+    return qualifier
+
+
+def _configuration_keeping_alias(original: Any) -> Any:
+    def get_configuration(self: Any) -> dict[str, Any]:
+        configuration: dict[str, Any] = original(self)
+        alias = alias_qualifier(str(self.function_name))
+        arn = str(configuration.get("FunctionArn") or "")
+        if alias is not None and arn.count(":") == 7:
+            configuration["FunctionArn"] = f"{arn.rsplit(':', 1)[0]}:{alias}"
+        return configuration
+
+    return get_configuration
+
+
+def _update_remembering_function_name(original: Any) -> Any:
+    def update_event_source_mapping(self: Any, uuid: str, spec: dict[str, Any]) -> Any:
+        mapping = original(self, uuid, spec)
+        if mapping is not None and "FunctionName" in spec:
+            mapping.function_name = spec["FunctionName"]
+        return mapping
+
+    return update_event_source_mapping
+
+
 def install_moto_hooks() -> None:
-    """Switch off moto's own Lambda delivery and fix its FIFO redelivery order (see the module doc)."""
+    """Switch off moto's own Lambda delivery, fix FIFO redelivery order, keep mapping aliases (see above)."""
     global _installed
     with _lock:
         if _installed:
             return
+        from moto.awslambda.models import EventSourceMapping, LambdaBackend
         from moto.dynamodb.models.table import Table
         from moto.sqs.models import Queue
 
@@ -62,4 +98,8 @@ def install_moto_hooks() -> None:
         setattr(Queue, "lambda_event_source_mappings", empty_registry)  # noqa: B010 (typed as a dict)
         setattr(Table, "lambda_event_source_mappings", empty_registry)  # noqa: B010
         setattr(Queue, "pending_message_groups", property(_groups_in_flight))  # noqa: B010
+        configuration = _configuration_keeping_alias(EventSourceMapping.get_configuration)
+        setattr(EventSourceMapping, "get_configuration", configuration)  # noqa: B010
+        update = _update_remembering_function_name(LambdaBackend.update_event_source_mapping)
+        setattr(LambdaBackend, "update_event_source_mapping", update)  # noqa: B010
         _installed = True

@@ -18,6 +18,7 @@ from instrumented_app.runtime.pollers.mappings import (
     parse_mapping,
     read_mappings,
 )
+from instrumented_app.runtime.pollers.moto_hooks import alias_qualifier
 from instrumented_app.runtime.pollers.s3 import complete_s3_event
 from instrumented_app.runtime.pollers.sqs import messages_to_keep
 from tests.unit.runtime.test_pollers_harness import FakeInvoker
@@ -318,3 +319,19 @@ def test_one_bad_mapping_does_not_hide_the_others(caplog: pytest.LogCaptureFixtu
     found = read_mappings(FakeLambdaApi([[good, bad], [later]]))
     assert [m.uuid for m in found] == ["good", "later"]
     assert "event source mapping bad not polled: BatchSize" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("function_name", "alias"),
+    [
+        ("fn", None),
+        ("fn:live", "live"),
+        ("fn:7", None),
+        ("fn:$LATEST", None),
+        ("123456789012:function:fn:live", "live"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:fn:live", "live"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:fn", None),
+    ],
+)
+def test_the_alias_of_a_mapping_function_name(function_name: str, alias: str | None) -> None:
+    assert alias_qualifier(function_name) == alias

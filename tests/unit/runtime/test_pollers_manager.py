@@ -129,3 +129,20 @@ def test_a_missing_function_leaves_the_messages_on_the_queue(stack: MotoStack) -
 def test_bad_intervals_are_refused_by_name(option: str, value: float) -> None:
     with pytest.raises(ValueError, match=f"^{option}:"):
         EventSourcePollers(FakeInvoker(), aws_endpoint="http://127.0.0.1:1", region=REGION, **{option: value})
+
+
+def test_a_mapping_to_an_alias_invokes_through_the_alias(stack: MotoStack) -> None:
+    url, arn = make_queue(stack, "canary")
+    stack.create_function("checkout")
+    lam = stack.client("lambda")
+    version = lam.publish_version(FunctionName="checkout")["Version"]
+    lam.create_alias(FunctionName="checkout", Name="live", FunctionVersion=version)
+    created = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="checkout:live")
+    assert created["FunctionArn"].endswith(":function:checkout:live")  # as Lambda answers, not ":1"
+    invoker = FakeInvoker({"checkout": lambda event: None})
+
+    with running_pollers(stack, invoker):
+        stack.client("sqs").send_message(QueueUrl=url, MessageBody="order")
+        assert wait_for(lambda: len(invoker.calls) == 1)
+
+    assert invoker.calls[0].qualifier == "live"  # weights and promotions of the alias apply
