@@ -5,6 +5,7 @@
 - ``POST /_admin/reset``: empty storage, no faults, real time
 - ``GET|PUT /_admin/clock``: ``{"now": "<ISO 8601>" | null}`` moves the clock records are stamped with
 - ``GET /_admin/writes?record_id=&correlation_id=&limit=``: the write log
+- ``POST /_admin/records``: ``{"records": [...]}`` bulk import with given timestamps, all or nothing
 """
 
 from __future__ import annotations
@@ -13,14 +14,23 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from instrumented_app.saas_sim.faults import FaultConfig
+from instrumented_app.saas_sim.records import LoadRejected
 from instrumented_app.saas_sim.service import SimService
+
+
+class RecordsPayload(BaseModel):
+    """A bulk import: records in the service's own JSON shape, plus ``created_at``/``updated_at``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[Any] = Field(max_length=100_000)
 
 
 class ClockSetting(BaseModel):
@@ -78,6 +88,16 @@ def build_admin_app(service: SimService) -> Starlette:
         service.clock.set_now(setting.now)
         return JSONResponse(_clock_body(service))
 
+    async def load_records(request: Request) -> JSONResponse:
+        try:
+            payload = RecordsPayload.model_validate(await _json(request))
+            loaded = service.loader(payload.records)
+        except LoadRejected as exc:
+            return JSONResponse({"error": "invalid request", "description": str(exc)}, status_code=400)
+        except ValueError as exc:
+            return _bad_request(exc)
+        return JSONResponse({"service": service.name, "loaded": loaded}, status_code=201)
+
     async def writes(request: Request) -> JSONResponse:
         params = request.query_params
         raw_limit = params.get("limit", "1000")
@@ -105,6 +125,7 @@ def build_admin_app(service: SimService) -> Starlette:
             Route("/_admin/clock", get_clock, methods=["GET"]),
             Route("/_admin/clock", put_clock, methods=["PUT"]),
             Route("/_admin/writes", writes, methods=["GET"]),
+            Route("/_admin/records", load_records, methods=["POST"]),
         ]
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ from instrumented_app.saas_sim.clock import SimClock
 from instrumented_app.saas_sim.faults import FaultConfig, FaultSwitch
 from instrumented_app.saas_sim.idempotency import IdempotencyStore
 from instrumented_app.saas_sim.ratelimit import BucketState, LeakyBucket
+from instrumented_app.saas_sim.records import Loader
 from instrumented_app.saas_sim.writes import WriteLog
 
 
@@ -31,6 +32,8 @@ class SimModel(Protocol):
     def count(self) -> int: ...
 
     def snapshot(self) -> dict[str, Any]: ...
+
+    def load(self, entries: Sequence[Mapping[str, Any]]) -> int: ...
 
     def restore(self, data: Mapping[str, Any]) -> None: ...
 
@@ -58,6 +61,8 @@ class SimService:
     clock: SimClock
     shape: ServiceShape
     inner_app: ASGIApp
+    #: the bulk import behind ``POST /_admin/records`` (checks every record, then writes all or none)
+    loader: Loader
     faults: FaultSwitch = field(default_factory=FaultSwitch)
     writes: WriteLog = field(default_factory=WriteLog)
     idempotency: IdempotencyStore = field(init=False)

@@ -9,14 +9,21 @@ holds our ``cust_no``) and is not unique. Delete is a hard delete.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from instrumented_app.saas_sim.clock import SimClock
 from instrumented_app.saas_sim.commerce.exceptions import NotFound, Unprocessable
-from instrumented_app.saas_sim.records import Window, id_window, record_from_json, record_to_json, same_text
+from instrumented_app.saas_sim.records import (
+    Window,
+    id_window,
+    load_all,
+    record_from_json,
+    record_to_json,
+    same_text,
+)
 from instrumented_app.saas_sim.validation import is_email, to_e164
 
 WRITABLE = ("first_name", "last_name", "email", "phone", "multipass_identifier", "note", "tags")
@@ -47,10 +54,16 @@ class CommerceBackend:
         self._customers: dict[int, Customer] = {}
         self._next_id = FIRST_ID
 
-    def create_customer(self, fields: Mapping[str, str | None]) -> Customer:
+    def create_customer(
+        self,
+        fields: Mapping[str, str | None],
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+    ) -> Customer:
+        """A new customer; the timestamps default to now (a bulk load passes its own)."""
         with self._lock:
             values = self._checked(fields, existing=None)
-            now = self._now()
+            created = (created_at or self._clock.now()).replace(microsecond=0)
             customer = Customer(
                 id=self._next_id,
                 first_name=values.get("first_name"),
@@ -60,12 +73,21 @@ class CommerceBackend:
                 multipass_identifier=values.get("multipass_identifier"),
                 note=values.get("note"),
                 tags=values.get("tags") or "",
-                created_at=now,
-                updated_at=now,
+                created_at=created,
+                updated_at=(updated_at or created).replace(microsecond=0),
             )
             self._next_id += 1
             self._customers[customer.id] = customer
             return customer
+
+    def load(self, entries: Sequence[Mapping[str, Any]]) -> int:
+        """Create every customer given (with their timestamps) or, on a refusal, none."""
+        with self._lock:
+            return load_all(entries, self._load_one, lambda c: self._customers.pop(c.id), _rejection)
+
+    def _load_one(self, entry: Mapping[str, Any]) -> Customer:
+        fields = {name: entry[name] for name in WRITABLE if name in entry}
+        return self.create_customer(fields, entry.get("created_at"), entry.get("updated_at"))
 
     def get_customer(self, customer_id: int) -> Customer:
         with self._lock:
@@ -175,3 +197,10 @@ class CommerceBackend:
 
     def _now(self) -> datetime:
         return self._clock.now().replace(microsecond=0)
+
+
+def _rejection(exc: Exception) -> tuple[str, str] | None:
+    if isinstance(exc, Unprocessable) and isinstance(exc.errors, dict):
+        field, problems = next(iter(exc.errors.items()))
+        return field, ", ".join(problems)
+    return None

@@ -27,6 +27,7 @@ from instrumented_app.saas_sim.cursors import InvalidCursor, decode_cursor, enco
 from instrumented_app.saas_sim.gateway import RECORD_ID_STATE
 from instrumented_app.saas_sim.params import QueryError, int_param, read_json
 from instrumented_app.saas_sim.ratelimit import BucketState
+from instrumented_app.saas_sim.records import ImportStamps
 from instrumented_app.saas_sim.service import ServiceShape
 
 MAX_LIMIT = 250
@@ -75,6 +76,12 @@ class CustomerInput(BaseModel):
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return ", ".join(value)
         return value
+
+
+class CustomerImport(CustomerInput, ImportStamps):
+    """One customer of a bulk import (``POST /_admin/records``)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class CustomerEnvelope(BaseModel):

@@ -9,14 +9,19 @@ more, later, as it should).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
 from instrumented_app.saas_sim.clock import SimClock
-from instrumented_app.saas_sim.membership.exceptions import InvalidMember, MemberConflict, MemberNotFound
-from instrumented_app.saas_sim.records import record_from_json, record_to_json
+from instrumented_app.saas_sim.membership.exceptions import (
+    InvalidMember,
+    MemberConflict,
+    MemberNotFound,
+    MembershipError,
+)
+from instrumented_app.saas_sim.records import load_all, record_from_json, record_to_json
 from instrumented_app.saas_sim.validation import is_email, to_e164
 
 Status = Literal["active", "suspended", "cancelled"]
@@ -45,12 +50,18 @@ class MembershipBackend:
         self._members: dict[str, Member] = {}
         self._next = 1
 
-    def create_member(self, fields: Mapping[str, str | None]) -> Member:
+    def create_member(
+        self,
+        fields: Mapping[str, str | None],
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+    ) -> Member:
+        """A new member; the timestamps default to now (a bulk load passes its own)."""
         with self._lock:
             values = self._checked(fields, existing=None)
             if not values.get("member_no"):
                 raise InvalidMember("member_no is required", "member_no")
-            now = self._clock.now()
+            created = created_at or self._clock.now()
             member = Member(
                 id=f"mbr_{self._next:010d}",
                 member_no=str(values["member_no"]),
@@ -58,12 +69,21 @@ class MembershipBackend:
                 email=values.get("email"),
                 phone=values.get("phone"),
                 status=values.get("status") or "active",
-                created_at=now,
-                updated_at=now,
+                created_at=created,
+                updated_at=updated_at or created,
             )
             self._next += 1
             self._members[member.id] = member
             return member
+
+    def load(self, entries: Sequence[Mapping[str, Any]]) -> int:
+        """Create every member given (with their timestamps) or, on a refusal, none."""
+        with self._lock:
+            return load_all(entries, self._load_one, lambda m: self._members.pop(m.id), _rejection)
+
+    def _load_one(self, entry: Mapping[str, Any]) -> Member:
+        fields = {name: entry[name] for name in WRITABLE if name in entry}
+        return self.create_member(fields, entry.get("created_at"), entry.get("updated_at"))
 
     def get_member(self, member_id: str) -> Member:
         with self._lock:
@@ -151,3 +171,9 @@ class MembershipBackend:
             if holder is not None and (existing is None or holder.id != existing.id):
                 raise MemberConflict(f"member_no {member_no} is already held by {holder.id}", "member_no")
         return values
+
+
+def _rejection(exc: Exception) -> tuple[str, str] | None:
+    if isinstance(exc, MembershipError):
+        return exc.field or "record", exc.message
+    return None

@@ -21,6 +21,7 @@ from instrumented_app.saas_sim.membership.exceptions import BadRequest
 from instrumented_app.saas_sim.membership.models import Member, MembershipBackend
 from instrumented_app.saas_sim.params import QueryError, int_param, read_json
 from instrumented_app.saas_sim.ratelimit import BucketState
+from instrumented_app.saas_sim.records import ImportStamps
 from instrumented_app.saas_sim.service import ServiceShape
 
 MAX_LIMIT = 200
@@ -49,6 +50,10 @@ class MemberInput(BaseModel):
     email: str | None = None
     phone: str | None = None
     status: str | None = None
+
+
+class MemberImport(MemberInput, ImportStamps):
+    """One member of a bulk import (``POST /_admin/records``)."""
 
 
 def iso_millis(moment: datetime) -> str:

@@ -11,13 +11,20 @@ sequence, which is what the incremental export's cursor walks.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from instrumented_app.saas_sim.clock import SimClock
-from instrumented_app.saas_sim.records import Window, id_window, record_from_json, record_to_json, same_text
+from instrumented_app.saas_sim.records import (
+    Window,
+    id_window,
+    load_all,
+    record_from_json,
+    record_to_json,
+    same_text,
+)
 from instrumented_app.saas_sim.support.exceptions import RecordInvalid, RecordNotFound
 from instrumented_app.saas_sim.validation import is_email
 
@@ -55,19 +62,27 @@ class SupportBackend:
         self._next_id = 1
         self._seq = 0
 
-    def create_user(self, fields: Mapping[str, str | None]) -> User:
+    def create_user(
+        self,
+        fields: Mapping[str, str | None],
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        active: bool = True,
+    ) -> User:
+        """A new user; the timestamps default to now (a bulk load passes its own)."""
         with self._lock:
-            values = self._checked(fields, existing=None)
-            now = self._now()
+            # A deleted user holds no external_id or email, so only an active one is checked for clashes.
+            values = self._checked(fields, existing=None, unique=active)
+            created = (created_at or self._clock.now()).replace(microsecond=0)
             user = User(
                 id=self._next_id,
-                name=values["name"] or "",
+                name=values.get("name") or "",
                 email=values.get("email"),
                 phone=values.get("phone"),
                 external_id=values.get("external_id"),
-                created_at=now,
-                updated_at=now,
-                active=True,
+                created_at=created,
+                updated_at=(updated_at or created).replace(microsecond=0),
+                active=active,
                 seq=self._next_seq(),
             )
             self._next_id += 1
@@ -100,6 +115,17 @@ class SupportBackend:
             deleted = replace(user, active=False, updated_at=self._now(), seq=self._next_seq())
             self._users[user_id] = deleted
             return deleted
+
+    def load(self, entries: Sequence[Mapping[str, Any]]) -> int:
+        """Create every user given (with their timestamps and ``active``) or, on a refusal, none."""
+        with self._lock:
+            return load_all(entries, self._load_one, lambda user: self._users.pop(user.id), _rejection)
+
+    def _load_one(self, entry: Mapping[str, Any]) -> User:
+        fields = {name: entry[name] for name in WRITABLE if name in entry}
+        return self.create_user(
+            fields, entry.get("created_at"), entry.get("updated_at"), active=entry.get("active", True)
+        )
 
     def create_or_update(self, fields: Mapping[str, str | None]) -> tuple[User, bool]:
         """Zendesk's upsert: match an active user by external_id, else by email. True when created."""
@@ -188,7 +214,9 @@ class SupportBackend:
             self._next_id = int(data.get("next_id", max(self._users, default=0) + 1))
             self._seq = int(data.get("seq", 0))
 
-    def _checked(self, fields: Mapping[str, str | None], existing: User | None) -> dict[str, Any]:
+    def _checked(
+        self, fields: Mapping[str, str | None], existing: User | None, unique: bool = True
+    ) -> dict[str, Any]:
         """The writable fields given, after Zendesk's checks; raises ``RecordInvalid`` naming the field."""
         values: dict[str, Any] = {name: fields[name] for name in WRITABLE if name in fields}
         name = values.get("name", existing.name if existing else None)
@@ -197,7 +225,7 @@ class SupportBackend:
         email = values.get("email")
         if email is not None and not is_email(email):
             raise RecordInvalid("email", f"{email} is not properly formatted", "InvalidFormat")
-        for field in ("external_id", "email"):
+        for field in ("external_id", "email") if unique else ():
             value = values.get(field)
             if value:
                 holder = self._active_by(field, value)
@@ -217,3 +245,9 @@ class SupportBackend:
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
+
+
+def _rejection(exc: Exception) -> tuple[str, str] | None:
+    if isinstance(exc, RecordInvalid) and exc.details:
+        return exc.field, exc.details[exc.field][0]["description"]
+    return None

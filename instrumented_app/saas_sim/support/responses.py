@@ -22,6 +22,7 @@ from instrumented_app.saas_sim.cursors import InvalidCursor, decode_cursor, enco
 from instrumented_app.saas_sim.gateway import RECORD_ID_STATE
 from instrumented_app.saas_sim.params import QueryError, int_param, read_json
 from instrumented_app.saas_sim.ratelimit import BucketState
+from instrumented_app.saas_sim.records import ImportStamps
 from instrumented_app.saas_sim.service import ServiceShape
 from instrumented_app.saas_sim.support.exceptions import InvalidParameter
 from instrumented_app.saas_sim.support.models import SupportBackend, User
@@ -69,6 +70,14 @@ class UserInput(BaseModel):
     @classmethod
     def _number_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class UserImport(UserInput, ImportStamps):
+    """One user of a bulk import (``POST /_admin/records``): the writable fields, timestamps, ``active``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool = True
 
 
 class UserEnvelope(BaseModel):

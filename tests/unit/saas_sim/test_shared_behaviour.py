@@ -241,3 +241,63 @@ def test_concurrent_creates_with_one_external_id_make_one_user(
         statuses = list(pool.map(lambda _: _post(client, base, "support", 1).status_code, range(12)))
     assert sorted(statuses) == [201] + [422] * 11
     assert _records(client, base) == 1
+
+
+#: name -> (three valid import records, the same with a fault at index 2 and the field it names)
+IMPORTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any], str]] = {
+    "support": (
+        [{"name": f"U{n}", "external_id": f"C{n}", "email": f"u{n}@example.com"} for n in range(3)],
+        {"name": "U9", "email": "u0@EXAMPLE.com"},
+        "email",
+    ),
+    "commerce": (
+        [
+            {"first_name": f"C{n}", "multipass_identifier": f"C{n}", "phone": f"+1415555267{n}"}
+            for n in range(3)
+        ],
+        {"first_name": "C9", "phone": "555"},
+        "phone",
+    ),
+    "membership": (
+        [{"member_no": f"C{n}", "full_name": f"M{n}"} for n in range(3)],
+        {"member_no": "C0", "full_name": "again"},
+        "member_no",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_bulk_import_keeps_the_given_timestamps(
+    name: str, urls: dict[str, str], client: httpx.Client
+) -> None:
+    base = urls[name]
+    records, _, _ = IMPORTS[name]
+    stamps = {"created_at": "2020-01-02T03:04:05+00:00", "updated_at": "2021-06-07T08:09:10+00:00"}
+    loaded = client.post(f"{base}/_admin/records", json={"records": [{**r, **stamps} for r in records]})
+    assert loaded.status_code == 201 and loaded.json()["loaded"] == 3
+    assert _records(client, base) == 3
+    listed = _list_all(client, base, name)
+    assert len(listed) == 3
+    assert all(item["updated_at"].startswith("2021-06-07T08:09:10") for item in listed), listed
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_bulk_import_is_all_or_nothing(name: str, urls: dict[str, str], client: httpx.Client) -> None:
+    base = urls[name]
+    records, bad, field = IMPORTS[name]
+    refused = client.post(f"{base}/_admin/records", json={"records": [*records[:2], bad]})
+    assert refused.status_code == 400
+    assert refused.json()["description"].startswith(f"records[2].{field}:"), refused.json()
+    assert _records(client, base) == 0
+    typo = client.post(f"{base}/_admin/records", json={"records": [{**records[0], "updated": "yesterday"}]})
+    assert typo.status_code == 400 and "records[0].updated" in typo.json()["description"]
+    assert _records(client, base) == 0
+
+
+def _list_all(client: httpx.Client, base: str, name: str) -> list[dict[str, Any]]:
+    path = {"support": "/api/v2/users.json", "commerce": CREATE["commerce"][0], "membership": "/members"}[
+        name
+    ]
+    body = client.get(f"{base}{path}").json()
+    items: list[dict[str, Any]] = body.get("users") or body.get("customers") or body.get("members") or []
+    return items
