@@ -47,7 +47,7 @@ def test_errors_raise_the_alarm_and_zeros_clear_it() -> None:
     assert changes([0, 0, 3, 4, 2, 0, 0, 0, 0], zeros=True) == [
         ("06:00", "OK"),
         ("06:04", "ALARM"),
-        ("06:07", "OK"),
+        ("06:06", "OK"),
     ]
 
 
