@@ -159,7 +159,8 @@ class LocalInvoker:
             init_ms = (time.monotonic() - init_start) * 1000
             lines += [LogEvent(ts, line) for ts, line in init.lines]
             if init.error is not None:
-                outcome = init
+                lines.append(LogEvent(_now_ms(), _init_report(init, init_ms)))
+                outcome = Outcome(error=init.error, environment_lost=True, lines=[])
         lines.append(LogEvent(_now_ms(), f"START RequestId: {request_id} Version: {version}"))
         start = time.monotonic()
         if outcome is None:
@@ -169,6 +170,8 @@ class LocalInvoker:
         lines += [LogEvent(ts, line) for ts, line in outcome.lines]
         lines += self._platform_end(request_id, spec, outcome, duration_ms, init_ms)
         self.logs.submit(f"/aws/lambda/{spec.name}", env.log_stream, _not_before(lines, started_ms))
+        # The caller sees what this invocation printed; after a failed init, that is the init's output.
+        printed = init.lines if cold and init.error is not None else outcome.lines
         return InvocationResult(
             function_name=spec.name,
             version=version,
@@ -176,7 +179,7 @@ class LocalInvoker:
             payload=None if outcome.error else outcome.payload,
             error=outcome.error,
             duration_ms=duration_ms,
-            log_lines=tuple(line for _, line in outcome.lines),
+            log_lines=tuple(line for _, line in printed),
         )
 
     @staticmethod
@@ -185,10 +188,10 @@ class LocalInvoker:
     ) -> list[LogEvent]:
         now = _now_ms()
         lines = []
-        if outcome.timed_out and outcome.error is not None:
+        if outcome.timed_out:
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
             lines.append(
-                LogEvent(now, f"{stamp} {request_id} {outcome.error.error_message.split('Error: ')[-1]}")
+                LogEvent(now, f"{stamp} {request_id} Task timed out after {spec.timeout_s:.2f} seconds")
             )
         lines.append(LogEvent(now, f"END RequestId: {request_id}"))
         report = (
@@ -253,6 +256,16 @@ class LocalInvoker:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _init_report(init: Outcome, init_ms: float) -> str:
+    """Lambda's line for a failed init phase."""
+    assert init.error is not None
+    status = "timeout" if init.timed_out else "error"
+    return (
+        f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: {status}"
+        f"\tError Type: {init.error.error_type}"
+    )
 
 
 def _now_ms() -> int:

@@ -265,6 +265,9 @@ def serve(in_fd: int, out_fd: int) -> int:
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except InitError as exc:
+        # As Lambda's runtime does, the init failure is logged too (metric filters on "[ERROR]" see it).
+        report = f"[ERROR] {exc.payload['errorType']}: {exc.payload['errorMessage']}"
+        print("\r".join([report, *exc.payload["stackTrace"]]).rstrip("\n").replace("\n", "\r"))
         _end(captures)
         sender.send({"t": "init_error", "error": exc.payload})
         return 1

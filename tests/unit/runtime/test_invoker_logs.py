@@ -149,3 +149,20 @@ def test_an_oversized_line_is_truncated_not_lost() -> None:
 
     assert batch[0].message.endswith("[truncated]")
     assert len(batch[0].message.encode()) + 26 <= 256 * 1024
+
+
+def test_a_failed_init_is_logged_as_lambda_logs_it(stack: MotoStack, invoker: LocalInvoker) -> None:
+    name = stack.create_function("broken_import.handler")
+
+    result = invoker.invoke(name, {})
+    messages = [m for _, m in _wait_for_lines(stack, name, 5)]
+
+    assert result.log_lines and result.log_lines[0].startswith("[ERROR] Runtime.ImportModuleError: ")
+    assert messages[0].startswith("[ERROR] Runtime.ImportModuleError: Unable to import module")
+    assert re.fullmatch(
+        r"INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error"
+        r"\tError Type: Runtime.ImportModuleError",
+        messages[1],
+    )
+    assert messages[2] == f"START RequestId: {result.request_id} Version: $LATEST"
+    assert messages[-1].endswith("Status: error\tError Type: Runtime.ImportModuleError")
