@@ -106,7 +106,6 @@ class SystemMapping(BaseModel):
             raw_id=str(raw_id),
         )
 
-
     def project(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The fields this system should hold for an Aurora customer row (no id, no timestamps).
 
