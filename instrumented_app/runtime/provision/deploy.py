@@ -63,8 +63,8 @@ def provision(
         _create_stack(clients, stack_name, plan)
         _read_back_stack(clients, stack, plan)
         _serve_from_template(stack, plan)
-        _fix_up(clients, stack, plan)
         _create_directly(clients, stack, plan)
+        _fix_up(clients, stack, plan)  # after: a deferred property may name a direct resource
         ordered = {lid: resources[lid] for lid in template["Resources"] if lid in resources}
         deployed = DeployedStack(stack_name, region, account_id, template, ordered, dict(attributes))
         check_stack(clients, deployed)

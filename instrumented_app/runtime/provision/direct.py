@@ -200,7 +200,36 @@ def create_event_source_mapping(
     return uuid, {"Id": uuid}
 
 
+def create_event_bus(
+    clients: Clients, logical_id: str, properties: dict[str, Any], resource: dict[str, Any], stack_name: str
+) -> Created:
+    name = properties["Name"]
+    arn = clients.events.create_event_bus(Name=name)["EventBusArn"]
+    return name, {"Arn": arn, "Name": name}
+
+
+_RULE_KEYS = ("Description", "ScheduleExpression", "State", "EventBusName", "RoleArn")
+
+
+def create_rule(
+    clients: Clients, logical_id: str, properties: dict[str, Any], resource: dict[str, Any], stack_name: str
+) -> Created:
+    name = properties.get("Name") or f"{stack_name}-{logical_id}"[:64]
+    request: dict[str, Any] = {key: properties[key] for key in _RULE_KEYS if key in properties}
+    if "EventPattern" in properties:
+        pattern = properties["EventPattern"]
+        request["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
+    arn = clients.events.put_rule(Name=name, **request)["RuleArn"]
+    targets = properties.get("Targets", [])
+    if targets:
+        bus = {"EventBusName": properties["EventBusName"]} if "EventBusName" in properties else {}
+        clients.events.put_targets(Rule=name, Targets=targets, **bus)
+    return name, {"Arn": arn}
+
+
 CREATORS: dict[str, Creator] = {
+    "AWS::Events::EventBus": create_event_bus,
+    "AWS::Events::Rule": create_rule,
     "AWS::Lambda::Version": create_version,
     "AWS::Lambda::Alias": create_alias,
     "AWS::Lambda::Permission": create_permission,

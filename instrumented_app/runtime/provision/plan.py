@@ -7,7 +7,8 @@ log groups, buckets and IAM roles. It rejects SAM's API Gateway resources ("The 
 API doesn't contain any methods"), skips with only a warning ``AWS::Lambda::Alias``,
 ``AWS::SNS::Subscription``, ``AWS::Logs::MetricFilter``, ``AWS::CloudWatch::Alarm``
 and ``AWS::SQS::QueuePolicy``, and publishes ``AWS::Lambda::Version`` without a
-physical id (and a second one not at all when the function did not change). Those are
+physical id (and a second one not at all when the function did not change); an
+``AWS::Events::EventBus`` it makes has no physical id either. Those are
 created directly, after the stack. API Gateway is the local API front's job: it serves
 the routes from the template, so nothing of it is created in moto.
 
@@ -34,7 +35,6 @@ CFN_TYPES = frozenset(
         "AWS::Lambda::EventSourceMapping",
         "AWS::SNS::Topic",
         "AWS::Events::Rule",
-        "AWS::Events::EventBus",
         "AWS::StepFunctions::StateMachine",
         "AWS::Logs::LogGroup",
         "AWS::S3::Bucket",
@@ -47,6 +47,7 @@ CFN_TYPES = frozenset(
 #: Created with boto3 after the stack, in dependency order.
 DIRECT_TYPES = frozenset(
     {
+        "AWS::Events::EventBus",
         "AWS::Lambda::Version",
         "AWS::Lambda::Alias",
         "AWS::Lambda::Permission",
@@ -58,8 +59,15 @@ DIRECT_TYPES = frozenset(
 )
 
 #: CloudFormation-made types that move to direct creation when they refer to a direct resource
-#: (an event source mapping on an alias: the alias only exists after the stack).
-MOVABLE_TYPES = frozenset({"AWS::Lambda::EventSourceMapping"})
+#: (an event source mapping or a rule target on an alias: the alias only exists after the stack).
+MOVABLE_TYPES = frozenset({"AWS::Lambda::EventSourceMapping", "AWS::Events::Rule"})
+
+#: Properties moto's CloudFormation ignores; they are applied after the direct resources exist
+#: (so they may name an alias), and are left out of what CloudFormation receives.
+DEFERRED_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "AWS::S3::Bucket": ("NotificationConfiguration",),
+    "AWS::StepFunctions::StateMachine": ("DefinitionSubstitutions",),
+}
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ def make_plan(template: dict[str, Any]) -> Plan:
         )
     _move_dependents_to_direct(resources, direct, set(front))
     via_cfn = tuple(lid for lid in resources if lid not in direct and lid not in front)
-    cfn_resources = {lid: _without_dependencies_on(resources[lid], set(via_cfn)) for lid in via_cfn}
+    cfn_resources = {lid: _for_cloudformation(resources[lid], set(via_cfn)) for lid in via_cfn}
     cfn_template = {
         key: copy.deepcopy(value)
         for key, value in template.items()
@@ -165,7 +173,7 @@ def _move_dependents_to_direct(resources: dict[str, Any], direct: set[str], fron
         for lid, resource in resources.items():
             if lid in direct or lid in front:
                 continue
-            later = sorted(references(resource.get("Properties", {})) & (direct | front))
+            later = sorted(references(_undeferred(resource)) & (direct | front))
             if not later:
                 continue
             if resource["Type"] in MOVABLE_TYPES:
@@ -178,9 +186,17 @@ def _move_dependents_to_direct(resources: dict[str, Any], direct: set[str], fron
                 )
 
 
-def _without_dependencies_on(resource: dict[str, Any], kept: set[str]) -> dict[str, Any]:
-    """A copy whose ``DependsOn`` names only resources CloudFormation makes too."""
+def _undeferred(resource: dict[str, Any]) -> dict[str, Any]:
+    """The properties CloudFormation receives: all but the deferred ones."""
+    deferred = DEFERRED_PROPERTIES.get(resource["Type"], ())
+    return {key: value for key, value in resource.get("Properties", {}).items() if key not in deferred}
+
+
+def _for_cloudformation(resource: dict[str, Any], kept: set[str]) -> dict[str, Any]:
+    """A copy without deferred properties, whose ``DependsOn`` names only resources CloudFormation makes."""
     result = copy.deepcopy(resource)
+    if "Properties" in result:
+        result["Properties"] = copy.deepcopy(_undeferred(resource))
     explicit = result.get("DependsOn")
     if explicit is not None:
         names = [explicit] if isinstance(explicit, str) else list(explicit)
