@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alarms.evaluate.evaluator import Datapoint
+from alarms.evaluate.model import StandardUnit
 from alarms.patterns import FilterPattern, Match, PatternSyntaxError, compile_pattern
 from alarms.patterns.ast import Selector
 from alarms.patterns.json_parser import parse_selector
@@ -62,7 +63,7 @@ class MetricTransformation(BaseModel):
     metricValue: str = Field(min_length=1, max_length=100)
     defaultValue: float | None = None
     dimensions: dict[str, str] = Field(default_factory=dict)
-    unit: str | None = None
+    unit: StandardUnit | None = None
 
     @field_validator("metricValue")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -46,6 +46,14 @@ class SimpleStatistic(StrEnum):
     MAXIMUM = "Maximum"
 
 
+#: ``StandardUnit`` of the CloudWatch API (MetricDatum, PutMetricAlarm, metric transformations).
+StandardUnit = Literal[
+    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
+    "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second",
+    "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second",
+    "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
+]  # fmt: skip
+
 _PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d{1,10})?|100(?:\.0{1,10})?)")
 
 
@@ -73,7 +81,7 @@ class AlarmDefinition(BaseModel):
     ExtendedStatistic: str | None = None
     Dimensions: list[Dimension] = Field(default_factory=list, max_length=30)
     Period: int = Field(ge=10)
-    Unit: str | None = None
+    Unit: StandardUnit | None = None
     EvaluationPeriods: int = Field(ge=1)
     DatapointsToAlarm: int | None = Field(default=None, ge=1)
     Threshold: float | None = None

@@ -102,6 +102,7 @@ def test_json_dimension() -> None:
         ({"dimensions": {"a": "$.a", "b": "$.b", "c": "$.c", "d": "$.d"}}, "at most 3 dimensions"),
         ({"metricValue": "latency"}, "metricValue"),
         ({"metricValue": "$.a..b"}, "not a valid JSON selector"),
+        ({"unit": "Errors"}, "unit"),
     ],
 )
 def test_bad_transformations_are_explained(transformation: dict[str, Any], complaint: str) -> None:
