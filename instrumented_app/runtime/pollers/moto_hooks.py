@@ -1,4 +1,4 @@
-"""Make in-process moto behave as the pollers need: no delivery of its own, FIFO order, aliases kept.
+"""Make in-process moto behave as the pollers need (its own delivery off, three fidelity fixes).
 
 1. moto 5.2 has a crude built-in event source mapping: on every ``SendMessage``
    to a queue with a mapping it receives a batch itself, "invokes" the function
@@ -20,6 +20,10 @@
    made (``FunctionName: fn:live`` comes back as ``FunctionArn: ...:fn:1``);
    Lambda keeps the alias, so invocations follow its weights and a later
    promotion. ``FunctionArn`` is given back with the alias here.
+4. moto's DynamoDB Streams keeps every shard iterator it ever issued (one per
+   ``GetRecords``), so a poller reading four times a second grows it by tens of
+   MB an hour. Only the newest ``KEPT_SHARD_ITERATORS`` are kept; a poller
+   always reads with the newest one it was given.
 
 This only has an effect when moto runs in this process (``sagawatch up`` and
 the tests run ``ThreadedMotoServer`` in-process). It is idempotent, and must run
@@ -28,11 +32,15 @@ before messages are sent to a mapped queue (best: right after moto starts).
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any
 
 _lock = threading.Lock()
 _installed = False
+
+#: Shard iterators moto keeps (newest first out last); AWS lets an iterator live 15 minutes.
+KEPT_SHARD_ITERATORS = 4096
 
 
 def _always_empty(_self: Any) -> dict[str, Any]:
@@ -82,14 +90,28 @@ def _update_remembering_function_name(original: Any) -> Any:
     return update_event_source_mapping
 
 
+def _get_records_forgetting_old_iterators(original: Any) -> Any:
+    def get_records(self: Any, iterator_arn: str, limit: int) -> Any:
+        result = original(self, iterator_arn, limit)
+        iterators = self.shard_iterators
+        excess = len(iterators) - KEPT_SHARD_ITERATORS
+        if excess > 0:
+            for stale in list(itertools.islice(iterators, excess)):  # dicts keep insertion order
+                iterators.pop(stale, None)
+        return result
+
+    return get_records
+
+
 def install_moto_hooks() -> None:
-    """Switch off moto's own Lambda delivery, fix FIFO redelivery order, keep mapping aliases (see above)."""
+    """Correct the four moto behaviours above; idempotent."""
     global _installed
     with _lock:
         if _installed:
             return
         from moto.awslambda.models import EventSourceMapping, LambdaBackend
         from moto.dynamodb.models.table import Table
+        from moto.dynamodbstreams.models import DynamoDBStreamsBackend
         from moto.sqs.models import Queue
 
         # A data descriptor on the class wins over the instance attribute that __init__ sets,
@@ -102,4 +124,6 @@ def install_moto_hooks() -> None:
         setattr(EventSourceMapping, "get_configuration", configuration)  # noqa: B010
         update = _update_remembering_function_name(LambdaBackend.update_event_source_mapping)
         setattr(LambdaBackend, "update_event_source_mapping", update)  # noqa: B010
+        read = _get_records_forgetting_old_iterators(DynamoDBStreamsBackend.get_records)
+        setattr(DynamoDBStreamsBackend, "get_records", read)  # noqa: B010
         _installed = True

@@ -195,3 +195,24 @@ def test_filter_criteria_skip_records_that_do_not_match(stack: MotoStack) -> Non
         assert pollers.wait_idle(5)
 
     assert [r["eventName"] for r in delivered(invoker)] == ["INSERT", "REMOVE"]
+
+
+def test_moto_keeps_only_the_newest_shard_iterators(
+    stack: MotoStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    from instrumented_app.runtime.pollers import moto_hooks
+
+    monkeypatch.setattr(moto_hooks, "KEPT_SHARD_ITERATORS", 5)
+    stream_arn = make_table(stack, "busy")
+    map_stream(stack, stream_arn, "projector")
+    invoker = FakeInvoker({"projector": lambda event: None})
+    backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
+
+    with running_pollers(stack, invoker) as pollers:
+        for _ in range(10):  # ten empty reads or more, each issuing a new iterator
+            assert pollers.wait_idle(5)
+        stack.client("dynamodb").put_item(TableName="busy", Item={"pk": {"S": "still-read"}})
+        assert wait_for(lambda: len(delivered(invoker)) == 1)
+        assert len(backend.shard_iterators) <= 5
