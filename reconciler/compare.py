@@ -70,7 +70,9 @@ class _CompiledRule:
             return False
         family, given = a_raw
         (full,) = s_raw
-        return bool(full == f"{family} {given}" or full == f"{given} {family}")
+        if not (isinstance(family, str) and isinstance(given, str) and isinstance(full, str)):
+            return False
+        return full == f"{family} {given}" or full == f"{given} {family}"
 
 
 def _getter(columns: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:

@@ -145,6 +145,8 @@ def to_utc(value: object, default_tz: tzinfo = UTC) -> datetime:
     Shopify send them) and epoch seconds (Zendesk's incremental ``start_time``).
     """
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:
+            return value  # the common case (psycopg in a UTC session): nothing to convert
         moment = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, tz=UTC)

@@ -257,3 +257,10 @@ def test_records_of_another_system_are_refused() -> None:
 def test_policy_refuses_a_naive_clock() -> None:
     with pytest.raises(ValueError, match="now must be timezone-aware"):
         DiffPolicy(now=NOW.replace(tzinfo=None))
+
+
+def test_a_missing_name_part_is_not_read_as_the_word_none() -> None:
+    row = customer(1, family_name=None)
+    (finding,) = run(SUPPORT, [row], [mirror(SUPPORT, customer(1), 1, name=f"None {row['given_name']}")])
+    assert isinstance(finding, Finding)
+    assert finding.field == "name"
