@@ -10,6 +10,10 @@ invocation answers with ``x-amz-function-error: Unhandled`` and Lambda's error
 payload, so the interpreter raises ``LambdaFunctionErrorException`` and ASL
 Retry/Catch match on ``errorType``.
 
+moto 5.2.5's HTTP layer also drops the ``Qualifier`` of an Invoke request (it reads
+a ``qualifier`` parameter; boto3 sends ``?Qualifier=``), so an alias or version
+would silently run ``$LATEST``; the bridge mends that on the way in too.
+
 What else in moto reaches this method (and so now runs real handlers):
 - a plain ``lambda.invoke`` through boto3 against moto (all invocation types;
   ``Event`` runs in the background and answers 202 at once, ``DryRun`` runs nothing);
@@ -30,6 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from moto.awslambda.responses import LambdaResponse
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from instrumented_app.runtime.types import InvocationResult, Invoker
@@ -115,12 +120,22 @@ def install_sfn_bridge(invoker: Invoker) -> Callable[[], None]:
             return b""
         return respond(invoker.invoke(function_name, event, qualifier=qualifier), response_headers)
 
+    original_http = LambdaResponse.invoke
+
+    def invoke_http(self: LambdaResponse) -> Any:
+        if self.querystring.get("Qualifier") and not self.querystring.get("qualifier"):
+            self.querystring["qualifier"] = self.querystring["Qualifier"]
+        return original_http(self)
+
     invoke._sagawatch_bridge = True  # type: ignore[attr-defined]
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    LambdaResponse.invoke = invoke_http  # type: ignore[method-assign]
 
     def uninstall() -> None:
         if LambdaSimpleBackend.invoke is invoke:
             LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
+        if LambdaResponse.invoke is invoke_http:
+            LambdaResponse.invoke = original_http  # type: ignore[method-assign]
         background.shutdown(wait=True, cancel_futures=False)
 
     return uninstall

@@ -179,3 +179,18 @@ def test_uninstall_restores_moto_and_unknown_functions_still_get_lambdas_404(sta
 
     assert "FunctionError" not in answer  # moto's own happy-path echo again, not the failing handler
     assert json.loads(answer["Payload"].read()) == {"order_id": 1}
+
+
+def test_an_alias_invoked_through_moto_runs_the_version_it_points_at(
+    stack: MotoStack, bridged: LocalInvoker
+) -> None:
+    lam = stack.client("lambda")
+    name = stack.create_function("sample.echo", env={"GREETING": "one"})
+    lam.publish_version(FunctionName=name)
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"GREETING": "latest"}})
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+
+    answer = lam.invoke(FunctionName=name, Qualifier="live", Payload=b"{}")
+
+    assert answer["ExecutedVersion"] == "1"
+    assert json.loads(answer["Payload"].read())["greeting"] == "one"
