@@ -81,6 +81,10 @@ class SystemMapping(BaseModel):
         description="Aurora statuses whose customers must exist in this system; others must not.",
     )
     default_region: str = Field(default="JP", pattern=r"^[A-Z]{2}$", description="For national phones.")
+    live_field: str | None = Field(
+        default=None,
+        description="A flag that is false on soft-deleted objects (Zendesk users: 'active').",
+    )
 
     @model_validator(mode="after")
     def _field_names_unique(self) -> SystemMapping:
@@ -91,6 +95,14 @@ class SystemMapping(BaseModel):
         if self.system == AURORA:
             raise ValueError("system 'aurora' is the source of truth, not a SaaS mapping")
         return self
+
+    def is_live(self, raw: Mapping[str, Any]) -> bool:
+        """False for an object the system reports as soft-deleted; a source skips those.
+
+        Zendesk clears ``external_id`` on delete, so a deleted user cannot be
+        tied to a customer: it is the key's absence that shows, not the object.
+        """
+        return self.live_field is None or raw.get(self.live_field, True) is not False
 
     def record(self, raw: Mapping[str, Any]) -> Record:
         """A SaaS object (as its API returns it) as a ``Record`` keyed by cust_no."""
@@ -173,7 +185,10 @@ def _name(*saas: str) -> FieldRule:
 
 #: Support desk (Zendesk-like users): ``external_id`` is cust_no; ``name`` is one string in either order.
 SUPPORT = SystemMapping(
-    system="support", link_field="external_id", fields=(_name("name"), _email(), _phone())
+    system="support",
+    link_field="external_id",
+    fields=(_name("name"), _email(), _phone()),
+    live_field="active",
 )
 
 #: Commerce (Shopify-like customers): ``multipass_identifier`` is cust_no; last_name is the family name.

@@ -109,3 +109,10 @@ def test_projection_writes_what_the_diff_accepts() -> None:
         "phone": "+819011112222",
     }
     assert SUPPORT.project(row)["name"] == "Yamada Taro3"
+
+
+def test_soft_deleted_support_users_hold_no_customer() -> None:
+    assert SUPPORT.is_live({"id": 1, "active": True})
+    assert SUPPORT.is_live({"id": 1})
+    assert not SUPPORT.is_live({"id": 1, "active": False, "external_id": None})
+    assert COMMERCE.is_live({"id": 1, "active": False})  # commerce has no such flag: deletes are hard
