@@ -43,7 +43,8 @@ def _read_lines(source: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip() != ""]
 
 
-@app.command("test-pattern")
+# ignore_unknown_options: a pattern such as "-DEBUG" (exclude DEBUG) is an argument, not an option.
+@app.command("test-pattern", context_settings={"ignore_unknown_options": True})
 def test_pattern(
     pattern: Annotated[str, typer.Argument(help="The filter pattern, e.g. '{ $.level = \"ERROR\" }'.")],
     source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="Log lines, one event per line.")] = "-",

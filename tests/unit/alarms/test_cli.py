@@ -128,3 +128,9 @@ def test_simulate_names_bad_fields(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "datapoints[0].timestamp" in result.stderr
+
+
+def test_a_pattern_starting_with_a_minus_is_a_pattern_not_an_option() -> None:
+    result = run("test-pattern", "-DEBUG", "-", stdin="ERROR x\nDEBUG y\nINFO z\n")
+    assert result.returncode == 0, result.stderr
+    assert [m["eventMessage"] for m in json.loads(result.stdout)["matches"]] == ["ERROR x", "INFO z"]
