@@ -46,8 +46,22 @@ def _delete_mapping(clients: Clients, physical: str, props: dict[str, Any]) -> N
     clients.lambda_.delete_event_source_mapping(UUID=physical)
 
 
+def _delete_rule(clients: Clients, physical: str, props: dict[str, Any]) -> None:
+    bus = {"EventBusName": props["EventBusName"]} if "EventBusName" in props else {}
+    targets = clients.events.list_targets_by_rule(Rule=physical, **bus)["Targets"]
+    if targets:
+        clients.events.remove_targets(Rule=physical, Ids=[t["Id"] for t in targets], **bus)
+    clients.events.delete_rule(Name=physical, **bus)
+
+
+def _delete_event_bus(clients: Clients, physical: str, props: dict[str, Any]) -> None:
+    clients.events.delete_event_bus(Name=physical)
+
+
 #: Versions and queue policies go with their function or queue when the stack is deleted.
 DELETERS: dict[str, Deleter] = {
+    "AWS::Events::Rule": _delete_rule,
+    "AWS::Events::EventBus": _delete_event_bus,
     "AWS::Lambda::Alias": _delete_alias,
     "AWS::Lambda::Permission": _remove_permission,
     "AWS::SNS::Subscription": _unsubscribe,

@@ -394,6 +394,19 @@ Resources:
       TopicArn: !Ref Orders
       Protocol: sqs
       Endpoint: !GetAtt Billing.Arn
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties:
+      Name: broken-bus
+  ToBilling:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Bus
+      EventPattern:
+        source: [orders]
+      Targets:
+        - Id: billing
+          Arn: !GetAtt Billing.Arn
   InvokePermission:
     Type: AWS::Lambda::Permission
     Properties:
@@ -422,6 +435,8 @@ def test_a_resource_that_cannot_be_made_is_named_and_the_stack_rolled_back(
     assert queues == []
     assert not [t for t in topics if t.endswith(":broken-orders")]
     assert not [s for s in subscriptions if s["TopicArn"].endswith(":broken-orders")]
+    buses = [b["Name"] for b in _client(moto_endpoint, "events").list_event_buses()["EventBuses"]]
+    assert "broken-bus" not in buses
 
     fixed = tmp_path / "fixed.yaml"
     fixed.write_text(_BROKEN_TEMPLATE.split("  InvokePermission:")[0], encoding="utf-8")
