@@ -13,9 +13,10 @@ not do is lose a key: two rules make sure of that.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 from reconciler.compare import DiffPolicy
 from reconciler.diff import diff_keys, diff_sorted
@@ -44,6 +45,23 @@ def full_sweep(
         key_to=key_to,
         stats=stats,
     )
+
+
+KeyRange = tuple[str | None, str | None]
+
+
+def split_ranges(boundaries: Sequence[str]) -> list[KeyRange]:
+    """Half-open key ranges that cover every key once: the items of a Distributed Map.
+
+    ``["C3", "C6"]`` gives ``[(None, "C3"), ("C3", "C6"), ("C6", None)]``. The
+    boundaries are canonical keys in ascending order (from Aurora, e.g.
+    ``percentile_disc`` over ``upper(cust_no)``), without repeats.
+    """
+    for lower, upper in pairwise(boundaries):
+        if not lower < upper:
+            raise ValueError(f"boundaries must ascend without repeats: {lower!r} then {upper!r}")
+    edges: list[str | None] = [None, *boundaries, None]
+    return list(pairwise(edges))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from reconciler.compare import DiffPolicy
 from reconciler.mapping import COMMERCE
 from reconciler.model import DeferReason, Deferred, Finding
-from reconciler.modes import IncrementalPlan, Watermarks, full_sweep, incremental, plan_incremental
+from reconciler.modes import (
+    IncrementalPlan,
+    Watermarks,
+    full_sweep,
+    incremental,
+    plan_incremental,
+    split_ranges,
+)
 from reconciler.sources.base import Source, Watermark
 from reconciler.sources.memory import InMemorySource
 
@@ -121,3 +130,20 @@ def test_keys_deferred_for_a_saga_are_carried_into_the_next_run() -> None:
         (o.key, o.field) for o in incremental(COMMERCE, after, aurora, saas, second) if isinstance(o, Finding)
     ]
     assert ("C000003", "email") in found
+
+
+def test_split_ranges_cover_every_key_once() -> None:
+    assert split_ranges([]) == [(None, None)]
+    ranges = split_ranges(["C000003", "C000006"])
+    assert ranges == [(None, "C000003"), ("C000003", "C000006"), ("C000006", None)]
+    aurora, saas = _sources(*_world())
+    policy = DiffPolicy(now=NOW)
+    pieces = [
+        o for lo, hi in ranges for o in full_sweep(COMMERCE, policy, aurora, saas, key_from=lo, key_to=hi)
+    ]
+    assert pieces == list(full_sweep(COMMERCE, policy, aurora, saas))
+
+
+def test_split_ranges_refuses_boundaries_out_of_order() -> None:
+    with pytest.raises(ValueError, match="boundaries must ascend without repeats: 'C9' then 'C1'"):
+        split_ranges(["C9", "C1"])
