@@ -95,7 +95,7 @@ def build_proxy_event(request: HttpRequest, match: RouteMatch, table: RouteTable
         "queryStringParameters": {key: values[-1] for key, values in query.items()} or None,
         "multiValueQueryStringParameters": query or None,
         "pathParameters": dict(match.path_parameters) or None,
-        "stageVariables": None,
+        "stageVariables": dict(table.stage_variables) or None,
         "requestContext": {
             "accountId": table.account_id,
             "apiId": table.api_id,

@@ -38,7 +38,7 @@ def route_tables_from_template(
         body = properties.get("Body")
         if not isinstance(body, dict):
             raise ApiDefinitionError(f"{logical_id}: only an inline Body is served locally")
-        stage = _stage_of(logical_id, resources, resolve)
+        stage, variables = _stage_of(logical_id, resources, resolve)
         try:
             table = RouteTable.from_openapi(
                 body,
@@ -49,20 +49,25 @@ def route_tables_from_template(
             )
         except ApiDefinitionError as exc:
             raise ApiDefinitionError(f"{logical_id}: {exc}") from exc
+        table = dataclasses.replace(table, stage_variables=variables)
         if "Name" in properties:  # an explicit Name overrides the body's title, as on import
             table = dataclasses.replace(table, api_name=str(resolve(properties["Name"])))
         tables[logical_id] = table
     return tables
 
 
-def _stage_of(logical_id: str, resources: Mapping[str, Any], resolve: Callable[[Any], Any]) -> str:
+def _stage_of(
+    logical_id: str, resources: Mapping[str, Any], resolve: Callable[[Any], Any]
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """(stage name, stage variables) of the one Stage resource serving ``logical_id``."""
     stages = [
-        str(resolve(resource["Properties"]["StageName"]))
+        resource["Properties"]
         for resource in resources.values()
         if resource.get("Type") == STAGE
         and resource.get("Properties", {}).get("RestApiId") == {"Ref": logical_id}
     ]
     if len(stages) != 1:
-        found = ", ".join(stages) or "none"
+        found = ", ".join(str(resolve(stage["StageName"])) for stage in stages) or "none"
         raise ApiDefinitionError(f"{logical_id}: one AWS::ApiGateway::Stage is served, found {found}")
-    return stages[0]
+    variables = resolve(stages[0].get("Variables", {})) or {}
+    return str(resolve(stages[0]["StageName"])), tuple((str(k), str(v)) for k, v in variables.items())

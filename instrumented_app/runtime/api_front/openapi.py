@@ -13,6 +13,7 @@ so a mistake shows at startup instead of as a 500 later.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -33,6 +34,8 @@ from instrumented_app.runtime.api_front.validation import (
     ParameterRule,
     RequestValidator,
 )
+
+log = logging.getLogger(__name__)
 
 Resolver = Callable[[Any], Any]
 
@@ -72,6 +75,9 @@ def table_from_openapi(
             if method not in (*HTTP_METHODS, ANY_METHOD):
                 continue
             where = f"{method} {resource}"
+            if operation.get("security", body.get("security")):
+                # Authorizers and API keys are not run locally; saying so beats silently allowing.
+                log.warning("%s declares security (authorizer or API key): not enforced locally", where)
             try:
                 routes.append(
                     Route(

@@ -156,6 +156,7 @@ class RouteTable:
     api_id: str = "localapi01"
     account_id: str = "123456789012"
     binary_media_types: tuple[str, ...] = ()
+    stage_variables: tuple[tuple[str, str], ...] = ()  # the stage's Variables, as the event carries them
 
     @classmethod
     def from_openapi(

@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from instrumented_app.runtime.api_front import ApiFront, RouteTable
+from instrumented_app.runtime.api_front import ApiFront, RouteTable, route_tables_from_template
+from instrumented_app.runtime.api_front.from_template import REST_API
 from instrumented_app.runtime.template import translated_template
 from instrumented_app.runtime.types import InvocationError, InvocationResult
 
@@ -42,6 +43,7 @@ Resources:
     Type: AWS::Serverless::Api
     Properties:
       StageName: prod
+      Variables: {backend: blue}
       BinaryMediaTypes: ["image~1png"]
       Cors:
         AllowOrigin: "'https://ops.example.com'"
@@ -149,6 +151,8 @@ def make_resolver(resources: dict[str, Any]) -> Callable[[Any], Any]:
         if name in pseudo:
             return pseudo[name]
         resource = resources[name]
+        if resource["Type"] == "AWS::ApiGateway::RestApi":
+            return "a1b2c3d4e5"
         if resource["Type"] == "AWS::Lambda::Alias":
             function = resource["Properties"]["FunctionName"]["Ref"]
             alias = resource["Properties"]["Name"]
@@ -176,20 +180,15 @@ def make_resolver(resources: dict[str, Any]) -> Callable[[Any], Any]:
     return resolve
 
 
-def translated_api(tmp_dir: Path, sam: str = SAM_TEMPLATE) -> tuple[dict[str, Any], Callable[[Any], Any]]:
-    """(the API's OpenAPI body, a resolver) from a SAM template, translated offline."""
+def route_table(tmp_dir: Path, sam: str = SAM_TEMPLATE) -> RouteTable:
+    """The API of a SAM template, translated offline, as the front serves it (plus the mock path)."""
     path = tmp_dir / "template.yaml"
     path.write_text(sam, encoding="utf-8")
-    resources = translated_template(path, REGION)["Resources"]
-    api = next(resource for resource in resources.values() if resource["Type"] == "AWS::ApiGateway::RestApi")
-    body: dict[str, Any] = api["Properties"]["Body"]
-    body["paths"]["/health"] = MOCK_PATH
-    return body, make_resolver(resources)
-
-
-def route_table(tmp_dir: Path) -> RouteTable:
-    body, resolve = translated_api(tmp_dir)
-    return RouteTable.from_openapi(body, resolve, STAGE)
+    template = translated_template(path, REGION)
+    api = next(resource for resource in template["Resources"].values() if resource["Type"] == REST_API)
+    api["Properties"]["Body"]["paths"]["/health"] = MOCK_PATH
+    (table,) = route_tables_from_template(template, make_resolver(template["Resources"])).values()
+    return table
 
 
 Handler = Callable[[dict[str, Any]], Any]

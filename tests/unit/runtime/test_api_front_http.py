@@ -69,9 +69,10 @@ def test_the_event_is_an_api_gateway_rest_proxy_event(serve: Serve) -> None:
     assert event["headers"]["x-multi"] == "b"
     assert event["body"] == "id,total\n1,10\n"
     assert event["isBase64Encoded"] is False
-    assert event["stageVariables"] is None
+    assert event["stageVariables"] == {"backend": "blue"}
     context = event["requestContext"]
     assert context["resourcePath"] == "/files/{proxy+}"
+    assert (context["apiId"], context["accountId"], context["stage"]) == ("a1b2c3d4e5", "123456789012", STAGE)
     assert context["httpMethod"] == "PUT"
     assert context["identity"]["sourceIp"] == "127.0.0.1"
     assert context["requestId"] == response.headers["x-amzn-RequestId"]

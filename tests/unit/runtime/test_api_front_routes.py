@@ -175,6 +175,13 @@ def test_a_broken_model_fails_at_load_naming_the_route() -> None:
         table({"/things": {"post": operation}}, **{"x-amazon-apigateway-request-validators": validators})
 
 
+def test_a_route_with_an_authorizer_is_served_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    secured = {**lambda_op("Private"), "security": [{"CognitoAuthorizer": []}]}
+    routes = table({"/private": {"get": secured}})
+    assert target_of(routes, "GET", "/private") == ("Private", "/private", {})
+    assert "GET /private declares security" in caplog.text
+
+
 def test_paths_split_before_decoding_and_the_stage_prefix_is_an_alias() -> None:
     assert split_path("/a%2Fb/c%20d/") == ["a/b", "c d"]
     assert split_path("/") == []
@@ -188,7 +195,7 @@ def _template(api_properties: dict[str, Any], stages: list[str]) -> dict[str, An
     for index, stage in enumerate(stages):
         resources[f"Stage{index}"] = {
             "Type": "AWS::ApiGateway::Stage",
-            "Properties": {"RestApiId": {"Ref": "Api"}, "StageName": stage},
+            "Properties": {"RestApiId": {"Ref": "Api"}, "StageName": stage, "Variables": {"color": "blue"}},
         }
     return {"Resources": resources}
 
@@ -209,6 +216,7 @@ def test_each_rest_api_of_a_template_is_served_on_its_stage() -> None:
         "111122223333",
         "shop-stack",
     )
+    assert api.stage_variables == (("color", "blue"),)
     assert target_of(api, "GET", "/items/1") == ("Get", "/items/{id}", {"id": "1"})
     named = route_tables_from_template(
         _template({"Body": body, "Name": "shop-api"}, ["live"]), _stack_resolver
