@@ -107,39 +107,32 @@ def _match_one_ellipsis(head: tuple[_Slot, ...], tail: tuple[_Slot, ...], line: 
 
 
 def _match_with_ellipses(slots: tuple[_Slot, ...], line: str) -> dict[str, str] | None:
-    """Several ``...``: fit the slots to the fields by search, memoised, so O(slots x fields)."""
+    """Several ``...``: dynamic programming over (slot, field), O(slots x fields), no recursion.
+
+    ``ok[s][v]``: slots ``s..`` can take exactly fields ``v..``. An ellipsis takes fields one at
+    a time; where several fits exist, each ellipsis takes as few fields as it can.
+    """
     values = split_values(line)
     n_slots, n_values = len(slots), len(values)
-    failed: set[tuple[int, int]] = set()
-    taken: list[int] = []  # for each slot, how many fields it took
-
-    def fit(si: int, vi: int) -> bool:
-        if si == n_slots:
-            return vi == n_values
-        if (si, vi) in failed:
-            return False
-        slot = slots[si]
-        if slot.ellipsis:
-            for count in range(n_values - vi + 1):
-                taken.append(count)
-                if fit(si + 1, vi + count):
-                    return True
-                taken.pop()
-        elif vi < n_values and (slot.test is None or slot.test(values[vi])):
-            taken.append(1)
-            if fit(si + 1, vi + 1):
-                return True
-            taken.pop()
-        failed.add((si, vi))
-        return False
-
-    if not fit(0, 0):
+    ok = [bytearray(n_values + 1) for _ in range(n_slots + 1)]
+    ok[n_slots][n_values] = 1
+    for si in range(n_slots - 1, -1, -1):
+        slot, row, below = slots[si], ok[si], ok[si + 1]
+        for vi in range(n_values, -1, -1):
+            if slot.ellipsis:
+                row[vi] = below[vi] or (vi < n_values and row[vi + 1])
+            else:
+                row[vi] = vi < n_values and below[vi + 1] and (slot.test is None or slot.test(values[vi]))
+    if not ok[0][0]:
         return None
     out: dict[str, str] = {}
     vi = 0
-    for slot, count in zip(slots, taken, strict=True):
-        for k in range(count):
-            key = slot.key if (slot.key and not slot.ellipsis) else f"${vi + k + 1}"
-            out[key] = values[vi + k]
-        vi += count
+    for si, slot in enumerate(slots):
+        if slot.ellipsis:
+            while not ok[si + 1][vi]:
+                out[f"${vi + 1}"] = values[vi]
+                vi += 1
+        else:
+            out[slot.key or f"${vi + 1}"] = values[vi]
+            vi += 1
     return out

@@ -114,3 +114,11 @@ def test_kinds() -> None:
     assert compile_pattern("%ERR%").kind is PatternKind.REGEX
     assert compile_pattern("{ $.a = 1 }").kind is PatternKind.JSON
     assert compile_pattern("[a, b]").kind is PatternKind.DELIMITED
+
+
+def test_several_ellipses_handle_very_long_lines() -> None:
+    """No recursion, so a line of 20,000 fields fits as well as a short one."""
+    line = " ".join(["x"] * 20_000) + " ERROR y 503"
+    values = compile_pattern("[..., level = ERROR, ..., code = 5*]").extract(line)
+    assert values is not None
+    assert (values["$level"], values["$20002"], values["$code"], len(values)) == ("ERROR", "y", "503", 20_003)
