@@ -35,9 +35,13 @@ def moto_endpoint() -> Iterator[str]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    # as `sagawatch up` configures it: ASL executes for real, Lambda never looks for Docker
+    # as `sagawatch up` configures it: ASL executes for real, Lambda never looks for Docker.
+    # moto's config is process-wide, so what other tests in this process see is put back after.
+    before = httpx.get(f"{endpoint}/moto-api/config", timeout=10).json()
     httpx.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10).raise_for_status()
     yield endpoint
+    restore = {"stepfunctions": {"execute_state_machine": False}, **before}
+    httpx.post(f"{endpoint}/moto-api/config", json=restore, timeout=10).raise_for_status()
     server.stop()
 
 
