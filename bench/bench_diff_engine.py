@@ -1,21 +1,22 @@
 """Benchmark: the reconciler's diff engine on synthetic customers, against a naive dict diff.
 
-    .venv/bin/python bench/bench_diff_engine.py [--rows 1000000] [--drift 0.001]
+    .venv/bin/python bench/bench_diff_engine.py [--rows 1000000] [--drift 0.001] [--system support]
 
-Builds Aurora rows and one SaaS system's objects on the fly, in key order,
-through the same constructors real sources use (``aurora_record``,
-``SystemMapping.record``), with ``--drift`` of the customers drifted evenly
-across the five kinds. Prints:
+Builds Aurora rows and one SaaS system's objects in key order, through the
+constructors real sources use (``aurora_record``, ``SystemMapping.record``),
+with ``--drift`` of the customers drifted evenly across the five kinds and
+``--national-phones`` of Aurora's phones in national form (each costs a
+phonenumbers parse). The records are held in lists, as in-memory sorted
+iterators. Prints wall and CPU seconds (CPU is steadier when the machine is
+shared) for:
 
-* the time to only generate the records (what a source costs here),
-* the streaming merge-join (``diff_sorted``) over the same generators, in
-  rows per second, and the engine's own share (total minus generation),
-* a naive baseline in the same run: load both sides into dicts, then compare
-  every key with the same per-key comparer,
+* building the records (what a source would cost; not part of the rates),
+* the streaming merge-join (``diff_sorted``), in rows per second,
+* a naive baseline in the same run: both sides into dicts, then every key
+  compared with the same per-key comparer, and the ratio of the two,
 * an incremental run (``diff_keys``) over ``--changes`` keys spread over the table,
-* peak traced memory of both on ``--mem-rows`` customers (tracemalloc slows
-  allocation a lot, so it runs on a smaller set, then the streaming engine
-  once more on all rows to show it stays flat).
+* peak memory each of the two allocates beyond its input (tracemalloc, on
+  ``--mem-rows`` customers, since tracing slows allocation badly).
 
 Nothing here asserts a speed; the figures are for reading.
 """
