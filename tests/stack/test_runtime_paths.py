@@ -200,7 +200,7 @@ def test_a_state_machine_with_a_failing_task_runs_its_catch_branch(stack: Stack)
 
     succeeded = _execution(stack, {"order": "o-2"})
     assert succeeded["status"] == "SUCCEEDED"
-    assert json.loads(succeeded["output"]) == {"order": "o-2", "worked": True}
+    assert json.loads(succeeded["output"]) == {"order": "o-2", "worked": True}, succeeded
 
 
 def test_weighted_routing_splits_a_thousand_requests_as_the_alias_says(stack: Stack) -> None:

@@ -72,3 +72,19 @@ def only_span(exporter: InMemorySpanExporter, name: str) -> ReadableSpan:
     found = [s for s in exporter.get_finished_spans() if s.name == name]
     assert len(found) == 1, [s.name for s in exporter.get_finished_spans()]
     return found[0]
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _instrumentation_ends_with_these_tests() -> Iterator[None]:
+    """Take botocore and httpx instrumentation back out of the test process afterwards.
+
+    In a Lambda worker the instrumentation is meant to stay for the life of the
+    process; here it would leak into later tests, e.g. injecting ``traceparent``
+    headers into the Lambda payloads of the in-process moto used by stack tests.
+    """
+    yield
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    BotocoreInstrumentor().uninstrument()
+    HTTPXClientInstrumentor().uninstrument()
