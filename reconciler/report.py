@@ -168,7 +168,7 @@ def _write_markdown(
             cells = (
                 f.kind.value,
                 f.system,
-                _code(f.key),
+                _code(f.key) if f.key else "_(no key)_",
                 _text(f.field or ""),
                 _code(f.aurora_value),
                 _code(f.saas_value),

@@ -140,3 +140,11 @@ def test_write_report_returns_the_counts_for_the_exit_code() -> None:
     summary = write_report(iter(findings), "csv", io.StringIO(), deferred=DEFERRED)
     assert summary.total == len(findings)
     assert summary.deferred[DeferReason.IN_FLIGHT_SAGA] == 1
+
+
+def test_an_unlinked_orphan_shows_as_having_no_key() -> None:
+    stray = Finding(kind=DriftKind.ORPHAN_IN_SAAS, system="support", key="", saas_ids=("5",))
+    row = next(
+        line for line in render_report([stray], "markdown").splitlines() if line.startswith("| orphan")
+    )
+    assert "| _(no key)_ |" in row
