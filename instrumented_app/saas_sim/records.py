@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -42,33 +42,6 @@ class Window(Generic[RecordT]):
     items: list[RecordT]
     has_before: bool
     has_after: bool
-
-
-def id_window(
-    records: Iterable[RecordT],
-    record_id: Callable[[RecordT], int],
-    limit: int,
-    after: int | None = None,
-    before: int | None = None,
-) -> Window[RecordT]:
-    """``limit`` records just after ``after`` (or just before ``before``), by ascending id.
-
-    This is how a cursor on an ever-growing id walks a list: records inserted
-    meanwhile get higher ids, so a forward walk meets each record once.
-    """
-    ordered = sorted(records, key=record_id)
-    if before is not None:
-        page = [record for record in ordered if record_id(record) < before][-limit:]
-    else:
-        page = [record for record in ordered if after is None or record_id(record) > after][:limit]
-    if not page:
-        return Window(page, has_before=False, has_after=False)
-    first, last = record_id(page[0]), record_id(page[-1])
-    return Window(
-        page,
-        has_before=any(record_id(record) < first for record in ordered),
-        has_after=any(record_id(record) > last for record in ordered),
-    )
 
 
 class ImportStamps(BaseModel):

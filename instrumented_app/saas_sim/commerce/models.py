@@ -12,21 +12,24 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from instrumented_app.saas_sim.clock import SimClock
 from instrumented_app.saas_sim.commerce.exceptions import NotFound, Unprocessable
 from instrumented_app.saas_sim.records import (
     Window,
-    id_window,
     load_all,
     record_from_json,
     record_to_json,
     same_text,
 )
+from instrumented_app.saas_sim.table import RecordTable
 from instrumented_app.saas_sim.validation import is_email, to_e164
 
 WRITABLE = ("first_name", "last_name", "email", "phone", "multipass_identifier", "note", "tags")
+#: Unique in the shop, case-insensitively (phones compared in E.164).
+UNIQUE = ("email", "phone")
 #: Shopify ids are large numbers; starting high keeps them visibly apart from the other simulators'.
 FIRST_ID = 7_000_000_001
 
@@ -51,7 +54,9 @@ class CommerceBackend:
     def __init__(self, clock: SimClock) -> None:
         self._clock = clock
         self._lock = threading.RLock()
-        self._customers: dict[int, Customer] = {}
+        self._customers: RecordTable[int, Customer] = RecordTable(
+            key=attrgetter("id"), unique={field: attrgetter(field) for field in UNIQUE}
+        )
         self._next_id = FIRST_ID
 
     def create_customer(
@@ -77,13 +82,13 @@ class CommerceBackend:
                 updated_at=(updated_at or created).replace(microsecond=0),
             )
             self._next_id += 1
-            self._customers[customer.id] = customer
+            self._customers.put(customer)
             return customer
 
     def load(self, entries: Sequence[Mapping[str, Any]]) -> int:
         """Create every customer given (with their timestamps) or, on a refusal, none."""
         with self._lock:
-            return load_all(entries, self._load_one, lambda c: self._customers.pop(c.id), _rejection)
+            return load_all(entries, self._load_one, lambda c: self._customers.remove(c.id), _rejection)
 
     def _load_one(self, entry: Mapping[str, Any]) -> Customer:
         fields = {name: entry[name] for name in WRITABLE if name in entry}
@@ -103,13 +108,13 @@ class CommerceBackend:
             if "tags" in values:
                 values["tags"] = values["tags"] or ""
             updated = replace(customer, **values, updated_at=self._now())
-            self._customers[customer_id] = updated
+            self._customers.put(updated)
             return updated
 
     def delete_customer(self, customer_id: int) -> None:
         with self._lock:
             self.get_customer(customer_id)
-            del self._customers[customer_id]
+            self._customers.remove(customer_id)
 
     def list_window(
         self,
@@ -121,23 +126,25 @@ class CommerceBackend:
     ) -> Window[Customer]:
         """Customers with ids above ``floor_id`` (``since_id``), updated at or after ``updated_at_min``,
         ``limit`` of them just after ``after_id`` or just before ``before_id``."""
+
+        def keep(customer: Customer) -> bool:
+            return customer.id > floor_id and (
+                updated_at_min is None or customer.updated_at >= updated_at_min
+            )
+
+        if before_id is None:
+            after_id = max(after_id or 0, floor_id)
         with self._lock:
-            matching = [
-                customer
-                for customer in self._customers.values()
-                if customer.id > floor_id
-                and (updated_at_min is None or customer.updated_at >= updated_at_min)
-            ]
-        return id_window(matching, lambda customer: customer.id, limit, after=after_id, before=before_id)
+            return self._customers.by_id(limit, after=after_id, before=before_id, keep=keep)
 
     def search(self, field: str, value: str) -> list[Customer]:
         """Customers whose ``field`` (email, phone or multipass_identifier) equals ``value``."""
+        wanted = (to_e164(value) or value) if field == "phone" else value
         with self._lock:
-            wanted = to_e164(value) or value if field == "phone" else value
-            return sorted(
-                (c for c in self._customers.values() if same_text(getattr(c, field), wanted)),
-                key=lambda customer: customer.id,
-            )
+            if field in UNIQUE:
+                holder = self._customers.holder(field, wanted)
+                return [] if holder is None else [holder]
+            return [c for c in self._customers if same_text(getattr(c, field), wanted)]
 
     def count(self) -> int:
         with self._lock:
@@ -152,15 +159,14 @@ class CommerceBackend:
         with self._lock:
             return {
                 "next_id": self._next_id,
-                "customers": [record_to_json(c) for c in self._customers.values()],
+                "customers": [record_to_json(customer) for customer in self._customers],
             }
 
     def restore(self, data: Mapping[str, Any]) -> None:
         with self._lock:
             self.reset()
             for item in data.get("customers", []):
-                customer = record_from_json(Customer, item)
-                self._customers[customer.id] = customer
+                self._customers.put(record_from_json(Customer, item))
             self._next_id = int(data.get("next_id", FIRST_ID))
 
     def _checked(self, fields: Mapping[str, str | None], existing: Customer | None) -> dict[str, Any]:
@@ -190,10 +196,8 @@ class CommerceBackend:
         return values
 
     def _taken(self, field: str, value: str, existing: Customer | None) -> bool:
-        return any(
-            same_text(getattr(c, field), value) and (existing is None or c.id != existing.id)
-            for c in self._customers.values()
-        )
+        holder = self._customers.holder(field, value)
+        return holder is not None and (existing is None or holder.id != existing.id)
 
     def _now(self) -> datetime:
         return self._clock.now().replace(microsecond=0)

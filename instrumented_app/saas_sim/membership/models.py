@@ -1,4 +1,5 @@
-"""Members and their rules: ``member_no`` (our ``cust_no``) unique, a name, a valid email and phone.
+"""Members and their rules: ``member_no`` (our ``cust_no``) unique (case-insensitively), a name, a valid
+email and phone.
 
 Delete is a hard delete. Lists run in ``(updated_at, id)`` order so that a
 client polling with ``updated_since`` sees every change, and a walk by
@@ -12,6 +13,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Literal, get_args
 
 from instrumented_app.saas_sim.clock import SimClock
@@ -22,6 +24,7 @@ from instrumented_app.saas_sim.membership.exceptions import (
     MembershipError,
 )
 from instrumented_app.saas_sim.records import load_all, record_from_json, record_to_json
+from instrumented_app.saas_sim.table import RecordTable
 from instrumented_app.saas_sim.validation import is_email, to_e164
 
 Status = Literal["active", "suspended", "cancelled"]
@@ -47,7 +50,12 @@ class MembershipBackend:
     def __init__(self, clock: SimClock) -> None:
         self._clock = clock
         self._lock = threading.RLock()
-        self._members: dict[str, Member] = {}
+        # Ids are zero-padded, so their text order is their creation order, as the table needs.
+        self._members: RecordTable[str, Member] = RecordTable(
+            key=attrgetter("id"),
+            unique={"member_no": attrgetter("member_no")},
+            order=lambda m: (m.updated_at,),
+        )
         self._next = 1
 
     def create_member(
@@ -73,13 +81,13 @@ class MembershipBackend:
                 updated_at=updated_at or created,
             )
             self._next += 1
-            self._members[member.id] = member
+            self._members.put(member)
             return member
 
     def load(self, entries: Sequence[Mapping[str, Any]]) -> int:
         """Create every member given (with their timestamps) or, on a refusal, none."""
         with self._lock:
-            return load_all(entries, self._load_one, lambda m: self._members.pop(m.id), _rejection)
+            return load_all(entries, self._load_one, lambda m: self._members.remove(m.id), _rejection)
 
     def _load_one(self, entry: Mapping[str, Any]) -> Member:
         fields = {name: entry[name] for name in WRITABLE if name in entry}
@@ -97,13 +105,13 @@ class MembershipBackend:
             member = self.get_member(member_id)
             values = self._checked(fields, existing=member)
             updated = replace(member, **values, updated_at=self._clock.now())
-            self._members[member_id] = updated
+            self._members.put(updated)
             return updated
 
     def delete_member(self, member_id: str) -> None:
         with self._lock:
             self.get_member(member_id)
-            del self._members[member_id]
+            self._members.remove(member_id)
 
     def list_page(
         self,
@@ -113,18 +121,16 @@ class MembershipBackend:
         member_no: str | None = None,
     ) -> tuple[list[Member], bool]:
         """Members in ``(updated_at, id)`` order past ``after``; and whether more follow."""
+        since = None if updated_since is None else (updated_since,)
         with self._lock:
-            matching = sorted(
-                (
-                    member
-                    for member in self._members.values()
-                    if (updated_since is None or member.updated_at >= updated_since)
-                    and (after is None or (member.updated_at, member.id) > after)
-                    and (member_no is None or member.member_no == member_no)
-                ),
-                key=lambda member: (member.updated_at, member.id),
-            )
-            return matching[:limit], len(matching) > limit
+            if member_no is None:
+                return self._members.in_order(limit, after=after, since=since)
+            holder = self._members.holder("member_no", member_no)
+        if holder is None:
+            return [], False
+        recent = updated_since is None or holder.updated_at >= updated_since
+        past_cursor = after is None or (holder.updated_at, holder.id) > after
+        return ([holder] if recent and past_cursor else []), False
 
     def count(self) -> int:
         with self._lock:
@@ -137,14 +143,13 @@ class MembershipBackend:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"next": self._next, "members": [record_to_json(m) for m in self._members.values()]}
+            return {"next": self._next, "members": [record_to_json(member) for member in self._members]}
 
     def restore(self, data: Mapping[str, Any]) -> None:
         with self._lock:
             self.reset()
             for item in data.get("members", []):
-                member = record_from_json(Member, item)
-                self._members[member.id] = member
+                self._members.put(record_from_json(Member, item))
             self._next = int(data.get("next", len(self._members) + 1))
 
     def _checked(self, fields: Mapping[str, str | None], existing: Member | None) -> dict[str, Any]:
@@ -167,7 +172,7 @@ class MembershipBackend:
             values["phone"] = normalised
         member_no = values.get("member_no")
         if member_no:
-            holder = next((m for m in self._members.values() if m.member_no == member_no), None)
+            holder = self._members.holder("member_no", member_no)
             if holder is not None and (existing is None or holder.id != existing.id):
                 raise MemberConflict(f"member_no {member_no} is already held by {holder.id}", "member_no")
         return values

@@ -14,22 +14,19 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from instrumented_app.saas_sim.clock import SimClock
-from instrumented_app.saas_sim.records import (
-    Window,
-    id_window,
-    load_all,
-    record_from_json,
-    record_to_json,
-    same_text,
-)
+from instrumented_app.saas_sim.records import Window, load_all, record_from_json, record_to_json
 from instrumented_app.saas_sim.support.exceptions import RecordInvalid, RecordNotFound
+from instrumented_app.saas_sim.table import RecordTable
 from instrumented_app.saas_sim.validation import is_email
 
 #: The fields a client may set.
 WRITABLE = ("name", "email", "phone", "external_id")
+#: Unique among active users, case-insensitively.
+UNIQUE = ("external_id", "email")
 
 
 @dataclass(frozen=True)
@@ -52,13 +49,22 @@ class ExportPage:
     end_of_stream: bool
 
 
+def _new_table() -> RecordTable[int, User]:
+    return RecordTable(
+        key=lambda user: user.id,
+        unique={field: attrgetter(field) for field in UNIQUE},
+        unique_when=lambda user: user.active,
+        order=lambda user: (user.seq,),
+    )
+
+
 class SupportBackend:
     """All users of one simulated Zendesk account; thread-safe."""
 
     def __init__(self, clock: SimClock) -> None:
         self._clock = clock
         self._lock = threading.RLock()
-        self._users: dict[int, User] = {}
+        self._users = _new_table()
         self._next_id = 1
         self._seq = 0
 
@@ -86,7 +92,7 @@ class SupportBackend:
                 seq=self._next_seq(),
             )
             self._next_id += 1
-            self._users[user.id] = user
+            self._users.put(user)
             return user
 
     def get_user(self, user_id: int) -> User:
@@ -98,43 +104,33 @@ class SupportBackend:
 
     def update_user(self, user_id: int, fields: Mapping[str, str | None]) -> User:
         with self._lock:
-            user = self.get_user(user_id)
-            if not user.active:
-                raise RecordNotFound()
+            user = self._active(user_id)
             values = self._checked(fields, existing=user)
             updated = replace(user, **values, updated_at=self._now(), seq=self._next_seq())
-            self._users[user_id] = updated
+            self._users.put(updated)
             return updated
 
     def delete_user(self, user_id: int) -> User:
         """Soft delete; a user already deleted is not found again."""
         with self._lock:
-            user = self.get_user(user_id)
-            if not user.active:
-                raise RecordNotFound()
+            user = self._active(user_id)
             deleted = replace(user, active=False, updated_at=self._now(), seq=self._next_seq())
-            self._users[user_id] = deleted
+            self._users.put(deleted)
             return deleted
 
     def load(self, entries: Sequence[Mapping[str, Any]]) -> int:
         """Create every user given (with their timestamps and ``active``) or, on a refusal, none."""
         with self._lock:
-            return load_all(entries, self._load_one, lambda user: self._users.pop(user.id), _rejection)
-
-    def _load_one(self, entry: Mapping[str, Any]) -> User:
-        fields = {name: entry[name] for name in WRITABLE if name in entry}
-        return self.create_user(
-            fields, entry.get("created_at"), entry.get("updated_at"), active=entry.get("active", True)
-        )
+            return load_all(entries, self._load_one, lambda user: self._users.remove(user.id), _rejection)
 
     def create_or_update(self, fields: Mapping[str, str | None]) -> tuple[User, bool]:
         """Zendesk's upsert: match an active user by external_id, else by email. True when created."""
         with self._lock:
             match = None
-            if fields.get("external_id"):
-                match = self._active_by("external_id", str(fields["external_id"]))
-            if match is None and fields.get("email"):
-                match = self._active_by("email", str(fields["email"]))
+            for field in UNIQUE:
+                value = fields.get(field)
+                if match is None and value:
+                    match = self._users.holder(field, value)
             if match is None:
                 return self.create_user(fields), True
             return self.update_user(match.id, fields), False
@@ -144,52 +140,41 @@ class SupportBackend:
     ) -> Window[User]:
         """Active users by id, ``size`` of them just after ``after_id`` or just before ``before_id``."""
         with self._lock:
-            active = [user for user in self._users.values() if user.active]
-        return id_window(active, lambda user: user.id, size, after=after_id, before=before_id)
+            return self._users.by_id(size, after=after_id, before=before_id, keep=lambda user: user.active)
 
     def get_many(self, ids: list[int] | None = None, external_ids: list[str] | None = None) -> list[User]:
         """Users by id or by external_id (Zendesk's ``show_many``), deleted ones included, by id."""
         with self._lock:
             wanted = {value.casefold() for value in external_ids or []}
-            found = [
-                user
-                for user in self._users.values()
-                if (ids is not None and user.id in ids)
-                or (user.external_id is not None and user.external_id.casefold() in wanted)
-            ]
-            return sorted(found, key=lambda user: user.id)
+            found = [self._users.get(user_id) for user_id in ids or []]
+            if wanted:
+                found += [u for u in self._users if u.external_id and u.external_id.casefold() in wanted]
+            return sorted({user.id: user for user in found if user is not None}.values(), key=lambda u: u.id)
 
     def search(self, external_id: str | None = None, email: str | None = None) -> list[User]:
+        """The active user holding every value given (each is unique): a list of zero or one."""
+        wanted = [
+            (field, value) for field, value in (("external_id", external_id), ("email", email)) if value
+        ]
         with self._lock:
-            found = [
-                user
-                for user in self._users.values()
-                if user.active
-                and (external_id is None or same_text(user.external_id, external_id))
-                and (email is None or same_text(user.email, email))
-            ]
-            return sorted(found, key=lambda user: user.id)
+            holders = {self._users.holder(field, value) for field, value in wanted}
+        return [user for user in holders if user is not None] if len(holders) == 1 else []
 
     def export(self, start_time: datetime | None, after_seq: int, per_page: int) -> ExportPage:
         """Users changed since ``start_time`` (first page) or after ``after_seq``, in change order."""
         with self._lock:
-            changed = sorted(
-                (
-                    user
-                    for user in self._users.values()
-                    if user.seq > after_seq and (start_time is None or user.updated_at >= start_time)
-                ),
-                key=lambda user: user.seq,
+            page, more = self._users.in_order(
+                per_page,
+                after=(after_seq,),
+                keep=lambda user: start_time is None or user.updated_at >= start_time,
             )
-            page = changed[:per_page]
-            end_of_stream = len(changed) <= per_page
             # At the end, the cursor covers every change so far: the next poll starts from "now".
-            last_seq = self._seq if end_of_stream else page[-1].seq
-            return ExportPage(page, last_seq, end_of_stream)
+            last_seq = page[-1].seq if more else self._seq
+            return ExportPage(page, last_seq, end_of_stream=not more)
 
     def count(self) -> int:
         with self._lock:
-            return sum(1 for user in self._users.values() if user.active)
+            return sum(1 for user in self._users if user.active)
 
     def reset(self) -> None:
         with self._lock:
@@ -199,20 +184,28 @@ class SupportBackend:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {
-                "next_id": self._next_id,
-                "seq": self._seq,
-                "users": [record_to_json(user) for user in self._users.values()],
-            }
+            users = [record_to_json(user) for user in self._users]
+            return {"next_id": self._next_id, "seq": self._seq, "users": users}
 
     def restore(self, data: Mapping[str, Any]) -> None:
         with self._lock:
             self.reset()
             for item in data.get("users", []):
-                user = record_from_json(User, item)
-                self._users[user.id] = user
-            self._next_id = int(data.get("next_id", max(self._users, default=0) + 1))
+                self._users.put(record_from_json(User, item))
+            self._next_id = int(data.get("next_id", len(self._users) + 1))
             self._seq = int(data.get("seq", 0))
+
+    def _active(self, user_id: int) -> User:
+        user = self.get_user(user_id)
+        if not user.active:
+            raise RecordNotFound()
+        return user
+
+    def _load_one(self, entry: Mapping[str, Any]) -> User:
+        fields = {name: entry[name] for name in WRITABLE if name in entry}
+        return self.create_user(
+            fields, entry.get("created_at"), entry.get("updated_at"), active=entry.get("active", True)
+        )
 
     def _checked(
         self, fields: Mapping[str, str | None], existing: User | None, unique: bool = True
@@ -225,19 +218,12 @@ class SupportBackend:
         email = values.get("email")
         if email is not None and not is_email(email):
             raise RecordInvalid("email", f"{email} is not properly formatted", "InvalidFormat")
-        for field in ("external_id", "email") if unique else ():
+        for field in UNIQUE if unique else ():
             value = values.get(field)
-            if value:
-                holder = self._active_by(field, value)
-                if holder is not None and (existing is None or holder.id != existing.id):
-                    raise RecordInvalid(field, f"{value} has already been taken", "DuplicateValue")
+            holder = self._users.holder(field, value) if value else None
+            if holder is not None and (existing is None or holder.id != existing.id):
+                raise RecordInvalid(field, f"{value} has already been taken", "DuplicateValue")
         return values
-
-    def _active_by(self, field: str, value: str) -> User | None:
-        for user in self._users.values():
-            if user.active and same_text(getattr(user, field), value):
-                return user
-        return None
 
     def _now(self) -> datetime:
         return self._clock.now().replace(microsecond=0)

@@ -12,7 +12,6 @@ from instrumented_app.saas_sim.cursors import InvalidCursor, decode_cursor, enco
 from instrumented_app.saas_sim.faults import FaultConfig, FaultSwitch, decide_from_draws
 from instrumented_app.saas_sim.idempotency import IdempotencyStore, StoredResponse, fingerprint
 from instrumented_app.saas_sim.ratelimit import LeakyBucket
-from instrumented_app.saas_sim.records import id_window
 
 
 def test_draws_below_the_error_rate_fail_and_the_next_band_times_out() -> None:
@@ -95,14 +94,3 @@ def test_cursors_round_trip_and_forgeries_are_refused() -> None:
         decode_cursor(token, ("seq",))
     with pytest.raises(InvalidCursor):
         decode_cursor("%%%", ("id",))
-
-
-def test_id_window_pages_forward_and_back() -> None:
-    ids = [5, 1, 9, 3, 7]
-    forward = id_window(ids, lambda value: value, 2, after=3)
-    assert forward.items == [5, 7] and forward.has_before and forward.has_after
-    backward = id_window(ids, lambda value: value, 2, before=5)
-    assert backward.items == [1, 3] and not backward.has_before and backward.has_after
-    assert id_window(ids, lambda value: value, 10).items == [1, 3, 5, 7, 9]
-    empty = id_window(ids, lambda value: value, 2, after=9)
-    assert empty.items == [] and not empty.has_after
