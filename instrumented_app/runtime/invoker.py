@@ -32,58 +32,12 @@ from instrumented_app.runtime.environment import (
     parent_python_path,
 )
 from instrumented_app.runtime.logs import LogEvent, LogShipper
+from instrumented_app.runtime.pool import EnvironmentPool
 from instrumented_app.runtime.types import FunctionSpec, InvocationError, InvocationResult
 from instrumented_app.runtime.worker import MAX_PAYLOAD_BYTES
 
 #: Extra wait for a free environment beyond the function's timeout (a busy one frees by then).
 ACQUIRE_SLACK_S = 5.0
-
-
-class EnvironmentPool:
-    """The warm execution environments of one function version, at most ``limit`` at once."""
-
-    def __init__(self, spec: FunctionSpec, version: str, limit: int, make_env: Any) -> None:
-        self.spec = spec
-        self.version = version
-        self._limit = limit
-        self._make_env = make_env
-        self._idle: list[ExecutionEnvironment] = []
-        self._count = 0
-        self._cond = threading.Condition()
-        self._closed = False
-
-    def acquire(self, timeout_s: float) -> tuple[ExecutionEnvironment, bool] | None:
-        """(an environment, whether it is new and still needs ``start()``), or None after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
-        with self._cond:
-            while not self._idle and self._count >= self._limit:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._closed:
-                    return None
-                self._cond.wait(remaining)
-            if self._idle:
-                return self._idle.pop(), False
-            self._count += 1
-        return self._make_env(self.spec, self.version), True
-
-    def release(self, env: ExecutionEnvironment, reusable: bool) -> None:
-        with self._cond:
-            if reusable and not self._closed:
-                self._idle.append(env)
-            else:
-                self._count -= 1
-            self._cond.notify()
-        if not reusable or self._closed:
-            env.kill()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            idle, self._idle = self._idle, []
-            self._count -= len(idle)
-            self._cond.notify_all()
-        for env in idle:
-            env.close()
 
 
 class LocalInvoker:
@@ -98,9 +52,12 @@ class LocalInvoker:
         extra_env: Mapping[str, str] | None = None,
         max_environments: int = 4,
         rng: random.Random | None = None,
+        idle_timeout_s: float = 600.0,
     ) -> None:
         if max_environments < 1:
             raise ValueError(f"max_environments: must be at least 1, got {max_environments}")
+        if idle_timeout_s <= 0:
+            raise ValueError(f"idle_timeout_s: must be positive, got {idle_timeout_s}")
         self._aws_endpoint = aws_endpoint
         self._region = region
         self._otlp_endpoint = otlp_endpoint
@@ -111,8 +68,12 @@ class LocalInvoker:
         self.catalog = FunctionCatalog(self._client("lambda"))
         self.metrics = EmfMetricShipper(self._client("cloudwatch"))
         self.logs = LogShipper(self._client("logs"), consumers=[self.metrics])
-        self._pools: dict[tuple[str, str], EnvironmentPool] = {}
+        self._idle_timeout_s = idle_timeout_s
+        self._pools: dict[tuple[str, str], EnvironmentPool[ExecutionEnvironment]] = {}
         self._pools_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_idle, name="environment-reaper", daemon=True)
+        self._reaper.start()
 
     def _client(self, service: str) -> Any:
         return boto3.client(
@@ -208,14 +169,20 @@ class LocalInvoker:
         lines.append(LogEvent(now, report))
         return lines
 
-    def _pool(self, spec: FunctionSpec, version: str) -> EnvironmentPool:
+    def _pool(self, spec: FunctionSpec, version: str) -> EnvironmentPool[ExecutionEnvironment]:
         key = (spec.name, version)
         with self._pools_lock:
             pool = self._pools.get(key)
             if pool is not None and pool.spec == spec:
                 return pool
             # New, or the function changed since its environments started: start afresh, as Lambda does.
-            fresh = EnvironmentPool(spec, version, self._max_environments, self._new_environment)
+            fresh = EnvironmentPool(
+                spec,
+                version,
+                self._max_environments,
+                self._new_environment,
+                idle_timeout_s=self._idle_timeout_s,
+            )
             self._pools[key] = fresh
         if pool is not None:
             pool.close()
@@ -243,8 +210,25 @@ class LocalInvoker:
         """Wait until every log line and metric so far is in CloudWatch."""
         return self.logs.flush(timeout_s)
 
+    def _reap_idle(self) -> None:
+        """Every so often, shut down environments that have been idle past the timeout."""
+        interval = max(0.05, min(30.0, self._idle_timeout_s / 4))
+        while not self._stopping.wait(interval):
+            with self._pools_lock:
+                pools = list(self._pools.values())
+            for pool in pools:
+                pool.reap()
+
+    def environments(self, function_name: str, version: str = "$LATEST") -> int:
+        """How many execution environments of this function version are alive (idle or busy)."""
+        with self._pools_lock:
+            pool = self._pools.get((function_name, version))
+        return 0 if pool is None else pool.size
+
     def close(self) -> None:
         """Stop every environment, then ship what is left."""
+        self._stopping.set()
+        self._reaper.join(timeout=5)
         with self._pools_lock:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
