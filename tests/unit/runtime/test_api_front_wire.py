@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -114,6 +115,12 @@ def test_the_canary_route_invokes_the_alias_and_a_version_of_it_answers(fresh: W
     assert set(fresh.invoker.calls) == {("fx-canary", "live")}
     assert {answer["version"] for answer in answers} <= {"1", "2"}
     assert all(answer["variant"] == {"1": "blue", "2": "green"}[answer["version"]] for answer in answers)
+
+
+def test_a_thousand_requests_split_between_the_aliases_versions_by_weight(fresh: Wired) -> None:
+    versions = Counter(fresh.client.get("/v1/canary").json()["version"] for _ in range(1000))
+    assert set(versions) == {"1", "2"}
+    assert 20 <= versions["2"] <= 80  # the template's 5 % to version 2, within +-3 points
 
 
 def test_drained_metrics_are_accepted_by_cloudwatch_and_read_back(fresh: Wired) -> None:
