@@ -326,3 +326,12 @@ def test_payloads_over_lambdas_six_megabytes_are_refused_both_ways(
     assert too_big_response.error is not None
     assert too_big_response.error.error_type == "Function.ResponseSizeTooLarge"
     assert invoker.invoke(echo, {"n": 1}).payload["calls"] == 1  # the oversized request never ran
+
+
+def test_an_unknown_version_or_alias_raises_lookup_error(stack: MotoStack, invoker: LocalInvoker) -> None:
+    name = stack.create_function("sample.echo")
+
+    with pytest.raises(LookupError):
+        invoker.invoke(name, {}, qualifier="99")
+    with pytest.raises(LookupError):
+        invoker.invoke(name, {}, qualifier="no-such-alias")
