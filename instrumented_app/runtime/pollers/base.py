@@ -35,7 +35,6 @@ class MappingPoller(ABC):
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._empty_polls = 0
-        self.invocations = 0
         self._filter = RecordFilter(mapping.filter_patterns)
         self._filter_patterns = mapping.filter_patterns
         self._thread = threading.Thread(
@@ -114,7 +113,6 @@ class MappingPoller(ABC):
     def invoke(self, event: Any) -> InvocationResult | None:
         """Invoke the mapping's function synchronously; None when the function does not exist."""
         target = self.mapping.function
-        self.invocations += 1
         try:
             return self._invoker.invoke(target.name, event, qualifier=target.qualifier)
         except LookupError:

@@ -171,8 +171,10 @@ class DynamoDbStreamPoller(MappingPoller):
                 ShardIterator=self._iterator(state), Limit=self.mapping.batch_size
             )
         except ClientError as error:
+            # Whatever went wrong, the next read starts from a fresh iterator at the checkpoint
+            # (nothing is pending here, so the checkpoint is exactly what was delivered).
+            state.iterator = None
             if error.response.get("Error", {}).get("Code") in STALE_ITERATOR_ERRORS:
-                state.iterator = None  # read again from the checkpoint next time
                 return
             raise
         state.iterator = response.get("NextShardIterator")

@@ -142,8 +142,8 @@ class SqsPoller(MappingPoller):
         return True
 
     def _release(self, messages: Sequence[Mapping[str, Any]]) -> None:
-        for start in range(0, len(messages), SQS_MAX_RECEIVE):
-            chunk = messages[start : start + SQS_MAX_RECEIVE]
+        """Make received messages visible again at once (they were not handed to the function)."""
+        for chunk in _chunks(messages):
             self._sqs.change_message_visibility_batch(
                 QueueUrl=self._url(),
                 Entries=[
@@ -153,8 +153,7 @@ class SqsPoller(MappingPoller):
             )
 
     def _delete(self, messages: Sequence[Mapping[str, Any]]) -> None:
-        for start in range(0, len(messages), SQS_MAX_RECEIVE):
-            chunk = messages[start : start + SQS_MAX_RECEIVE]
+        for chunk in _chunks(messages):
             response = self._sqs.delete_message_batch(
                 QueueUrl=self._url(),
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
@@ -166,3 +165,8 @@ class SqsPoller(MappingPoller):
                     self._queue_name,
                     failed.get("Code"),
                 )
+
+
+def _chunks(messages: Sequence[Mapping[str, Any]]) -> list[Sequence[Mapping[str, Any]]]:
+    """SQS batch calls take ten entries at most."""
+    return [messages[start : start + SQS_MAX_RECEIVE] for start in range(0, len(messages), SQS_MAX_RECEIVE)]

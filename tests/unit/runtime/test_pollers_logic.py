@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from instrumented_app.runtime.pollers.batch_response import SUCCESS, partial_batch_outcome
 from instrumented_app.runtime.pollers.dynamodb_streams import DynamoDbStreamPoller, order_shards, stream_step
@@ -258,8 +259,7 @@ def _stream_record(sequence: str, key: str) -> dict[str, Any]:
     }
 
 
-def test_a_child_shard_is_read_only_after_its_parent_is_finished() -> None:
-    invoker = FakeInvoker({"projector": lambda event: None})
+def stream_poller(invoker: FakeInvoker, streams: Any) -> DynamoDbStreamPoller:
     mapping = EventSourceMapping(
         uuid="u",
         kind="dynamodb",
@@ -268,14 +268,19 @@ def test_a_child_shard_is_read_only_after_its_parent_is_finished() -> None:
         batch_size=1,
         starting_position="TRIM_HORIZON",
     )
-    poller = DynamoDbStreamPoller(
+    return DynamoDbStreamPoller(
         mapping,
         invoker,
         session=boto3.session.Session(region_name="us-east-1"),
         aws_endpoint="http://127.0.0.1:1",
         poll_interval_s=0.01,
-        streams_client=FakeStreams(),
+        streams_client=streams,
     )
+
+
+def test_a_child_shard_is_read_only_after_its_parent_is_finished() -> None:
+    invoker = FakeInvoker({"projector": lambda event: None})
+    poller = stream_poller(invoker, FakeStreams())
     for _ in range(6):  # bounded: more rounds than records
         poller.poll_once()
 
@@ -335,3 +340,36 @@ def test_one_bad_mapping_does_not_hide_the_others(caplog: pytest.LogCaptureFixtu
 )
 def test_the_alias_of_a_mapping_function_name(function_name: str, alias: str | None) -> None:
     assert alias_qualifier(function_name) == alias
+
+
+class ForgetfulStreams(FakeStreams):
+    """Forgets the first iterator it issued after handing it out, as moto does when it evicts old ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.issued = 0
+
+    def get_shard_iterator(self, *, ShardId: str, ShardIteratorType: str, **kwargs: Any) -> dict[str, Any]:
+        self.issued += 1
+        return super().get_shard_iterator(ShardId=ShardId, ShardIteratorType=ShardIteratorType, **kwargs)
+
+    def get_records(self, *, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        if self.issued == 1:
+            raise ClientError(
+                {"Error": {"Code": "InternalFailure", "Message": "unknown iterator"}}, "GetRecords"
+            )
+        return super().get_records(ShardIterator=ShardIterator, Limit=Limit)
+
+
+def test_a_lost_shard_iterator_is_replaced_from_the_checkpoint() -> None:
+    invoker = FakeInvoker({"projector": lambda event: None})
+    streams = ForgetfulStreams()
+    poller = stream_poller(invoker, streams)
+    with pytest.raises(ClientError):
+        poller.poll_once()  # the loop logs this and backs off
+    for _ in range(6):
+        poller.poll_once()
+
+    assert streams.issued == 3  # the lost one, its replacement, and the child shard's
+    keys = [c.event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] for c in invoker.calls]
+    assert keys == ["p-1", "p-2", "c-1"]
