@@ -95,7 +95,7 @@ def diff_keys(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     stats = stats if stats is not None else DiffStats()
     compare = KeyComparer(mapping, policy).compare
-    wanted = sorted({k for k in keys if _within(k, key_from, key_to)})
+    wanted = sorted({k for k in keys if in_key_range(k, key_from, key_to)})
     batches = iter(wanted)
     while batch := list(islice(batches, batch_size)):
         aurora_by_key: dict[str, Record] = {}
@@ -117,7 +117,8 @@ def diff_keys(
                 yield outcome
 
 
-def _within(key: str, key_from: str | None, key_to: str | None) -> bool:
+def in_key_range(key: str, key_from: str | None, key_to: str | None) -> bool:
+    """Whether ``key`` lies in ``[key_from, key_to)``; ``None`` leaves that end open."""
     return (key_from is None or key >= key_from) and (key_to is None or key < key_to)
 
 

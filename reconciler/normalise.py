@@ -49,6 +49,11 @@ def _nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value)
 
 
+def _fold(text: str) -> str:
+    """Caseless form, NFKC again after case folding (which can leave uncomposed sequences)."""
+    return _nfkc(text.casefold())
+
+
 def normalise_text(value: object) -> str | None:
     """Whitespace runs collapse to one space, ends trimmed; empty means no value."""
     if value is None:
@@ -64,7 +69,7 @@ def normalise_email(value: object) -> str | None:
     treats it so, and every SaaS here lower-cases on write.
     """
     text = normalise_text(value)
-    return text.replace(" ", "").casefold() if text else None
+    return _fold(text.replace(" ", "")) if text else None
 
 
 def normalise_code(value: object) -> str | None:
@@ -103,7 +108,7 @@ def normalise_phone(value: object, default_region: str) -> str | None:
 
 def _name_tokens(value: object) -> tuple[str, ...]:
     text = normalise_text(value)
-    return tuple(text.casefold().split()) if text else ()
+    return tuple(_fold(text).split()) if text else ()
 
 
 def normalise_person_name(values: tuple[Any, ...]) -> Normalised:
