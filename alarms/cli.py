@@ -11,12 +11,14 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import TypeAdapter, ValidationError
 
+from alarms.evaluate.composite import CompositeAlarmDefinition, evaluate_composite_alarm
 from alarms.evaluate.evaluator import Datapoint, UnsupportedAlarmError, evaluate_alarm
 from alarms.evaluate.model import AlarmDefinition, AlarmStateValue
 from alarms.patterns import PatternSyntaxError, compile_pattern
 from alarms.testmetric import test_metric_filter
 
 _DATAPOINTS = TypeAdapter(list[Datapoint])
+_STATES = TypeAdapter(dict[str, AlarmStateValue])
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -118,4 +120,26 @@ def simulate(
         state = evaluate_alarm(definition, points, _parse_at(at), previous_state)
     except UnsupportedAlarmError as exc:
         _fail(str(exc))
+    typer.echo(json.dumps(state.summary(), indent=2))
+
+
+@app.command("simulate-composite")
+def simulate_composite(
+    alarm: Annotated[Path, typer.Option("--alarm", help="PutCompositeAlarm parameters, as JSON.")],
+    states: Annotated[
+        Path, typer.Option("--states", help='Child alarm states: {"alarm-name": "ALARM" | "OK" | ...}.')
+    ],
+) -> None:
+    """Evaluate a composite alarm's AlarmRule on its child alarms' states."""
+    try:
+        definition = CompositeAlarmDefinition.model_validate(_load_json(alarm, "--alarm"))
+    except ValidationError as exc:
+        _fail(_explain(exc, f"--alarm {str(alarm)!r}"))
+    try:
+        children = _STATES.validate_python(_load_json(states, "--states"))
+        state = evaluate_composite_alarm(definition, children, datetime.now(UTC))
+    except ValidationError as exc:
+        _fail(_explain(exc, f"--states {str(states)!r}"))
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
     typer.echo(json.dumps(state.summary(), indent=2))

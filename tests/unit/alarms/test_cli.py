@@ -134,3 +134,19 @@ def test_a_pattern_starting_with_a_minus_is_a_pattern_not_an_option() -> None:
     result = run("test-pattern", "-DEBUG", "-", stdin="ERROR x\nDEBUG y\nINFO z\n")
     assert result.returncode == 0, result.stderr
     assert [m["eventMessage"] for m in json.loads(result.stdout)["matches"]] == ["ERROR x", "INFO z"]
+
+
+def test_simulate_composite(tmp_path: Path) -> None:
+    composite = {"AlarmName": "saga-degraded", "AlarmRule": 'ALARM("errors") AND NOT OK("dlq-depth")'}
+    states = {"errors": "ALARM", "dlq-depth": "INSUFFICIENT_DATA"}
+    args = ["--alarm", write(tmp_path, "c.json", composite), "--states", write(tmp_path, "s.json", states)]
+    result = run("simulate-composite", *args)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "StateValue": "ALARM",
+        "StateReason": "AlarmRule evaluated to TRUE (dlq-depth=INSUFFICIENT_DATA, errors=ALARM).",
+    }
+    missing = run(
+        "simulate-composite", "--alarm", args[1], "--states", write(tmp_path, "t.json", {"errors": "OK"})
+    )
+    assert missing.returncode == 2 and "dlq-depth" in missing.stderr
