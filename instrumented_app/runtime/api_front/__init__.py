@@ -6,13 +6,13 @@
 - ``events``: HTTP request -> REST (v1) proxy event.
 - ``responses``: proxy response / mock / gateway errors -> HTTP response.
 - ``gateway``: one request through those steps, synchronously.
-- ``metrics``: ``AWS/ApiGateway`` metrics gathered in memory.
+- ``metrics``: ``AWS/ApiGateway`` metrics gathered in memory; ``MetricsPublisher`` sends them.
 - ``from_template``: every RestApi of a translated template -> its route table.
 - ``server``: ``ApiFront``, the ASGI app served by uvicorn in a background thread.
 """
 
 from instrumented_app.runtime.api_front.from_template import route_tables_from_template
-from instrumented_app.runtime.api_front.metrics import MetricDatum
+from instrumented_app.runtime.api_front.metrics import MetricDatum, MetricsPublisher, publish
 from instrumented_app.runtime.api_front.routes import (
     ApiDefinitionError,
     LambdaTarget,
@@ -26,7 +26,9 @@ __all__ = [
     "ApiFront",
     "LambdaTarget",
     "MetricDatum",
+    "MetricsPublisher",
     "MockResponse",
     "RouteTable",
+    "publish",
     "route_tables_from_template",
 ]

@@ -10,12 +10,15 @@ path never waits on CloudWatch.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = "AWS/ApiGateway"
 
@@ -91,3 +94,50 @@ def publish(cloudwatch: Any, data: Sequence[MetricDatum]) -> int:
             cloudwatch.put_metric_data(Namespace=namespace, MetricData=batch)
             sent += len(batch)
     return sent
+
+
+class MetricsPublisher:
+    """Drains a front's metrics into CloudWatch every ``interval_s`` from a daemon thread.
+
+    ``stop`` publishes what is left, so a stack that stops cleanly loses nothing. A
+    failed ``put_metric_data`` is logged (error type and count only) and those points
+    are dropped: metrics must never back up into the request path.
+    """
+
+    def __init__(
+        self, drain: Callable[[], list[MetricDatum]], cloudwatch: Any, interval_s: float = 5.0
+    ) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"interval_s: must be positive, got {interval_s}")
+        self._drain = drain
+        self._cloudwatch = cloudwatch
+        self._interval_s = interval_s
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="api-front-metrics", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout_s)
+            self._thread = None
+        self.flush()
+
+    def flush(self) -> int:
+        """Publish what has been recorded so far; returns how many points were sent."""
+        data = self._drain()
+        if not data:
+            return 0
+        try:
+            return publish(self._cloudwatch, data)
+        except Exception as exc:  # CloudWatch down or throttling: drop, say so, carry on
+            log.warning("dropped %d API Gateway metric points: %s", len(data), type(exc).__name__)
+            return 0
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._interval_s):
+            self.flush()
