@@ -26,6 +26,7 @@ import argparse
 import importlib
 import io
 import json
+import logging
 import os
 import resource
 import struct
@@ -148,6 +149,35 @@ class LambdaContext:
         return max(0, self._deadline_ms - int(time.time() * 1000))
 
 
+class _RequestIdFilter(logging.Filter):
+    """Stamps each record with the current invocation's request id, as Lambda's runtime does."""
+
+    request_id = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self.request_id
+        return True
+
+
+REQUEST_ID = _RequestIdFilter()
+
+
+def install_lambda_log_handler(stream: io.TextIOBase) -> None:
+    """Lambda's Python runtime puts a handler on the root logger: ``[LEVEL]\t<time>Z\t<request id>\t<msg>``.
+
+    Plain ``logging`` calls in a handler then reach the function's log (root level
+    stays WARNING, Python's default, as on Lambda unless the handler changes it).
+    """
+    handler = logging.StreamHandler(stream)
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S"
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.addFilter(REQUEST_ID)
+    logging.getLogger().addHandler(handler)
+
+
 def error_payload(error_type: str, message: str, stack: list[str] | None = None) -> dict[str, Any]:
     return {"errorType": error_type, "errorMessage": message, "stackTrace": stack or []}
 
@@ -206,6 +236,7 @@ def _rss_kb() -> int:
 def run_one(handler: Any, request: dict[str, Any], sender: FrameSender, captures: list[LineCapture]) -> None:
     """One invocation: call the handler, send its lines, then its result or error."""
     context = LambdaContext(request)
+    REQUEST_ID.request_id = context.aws_request_id
     try:
         result = handler(request.get("event"), context)
     except Exception as exc:
@@ -262,6 +293,7 @@ def serve(in_fd: int, out_fd: int) -> int:
     sender = FrameSender(out_fd)
     captures = [LineCapture(sender, "<stdout>"), LineCapture(sender, "<stderr>")]
     sys.stdout, sys.stderr = captures
+    install_lambda_log_handler(captures[0])
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except InitError as exc:

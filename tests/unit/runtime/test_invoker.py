@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -299,7 +300,8 @@ def test_powertools_logger_reads_the_context_and_its_lines_are_captured(
     first = invoker.invoke(name, {"order_id": "o-1"})
     second = invoker.invoke(name, {"order_id": "o-2"})
 
-    lines = [json.loads(r.log_lines[-1]) for r in (first, second)]
+    assert [len(r.log_lines) for r in (first, second)] == [1, 1]  # no second copy via the root logger
+    lines = [json.loads(r.log_lines[0]) for r in (first, second)]
     assert [line["function_request_id"] for line in lines] == [first.request_id, second.request_id]
     assert [line["cold_start"] for line in lines] == [True, False]
     assert {line["function_name"] for line in lines} == {name}
@@ -335,3 +337,17 @@ def test_an_unknown_version_or_alias_raises_lookup_error(stack: MotoStack, invok
         invoker.invoke(name, {}, qualifier="99")
     with pytest.raises(LookupError):
         invoker.invoke(name, {}, qualifier="no-such-alias")
+
+
+def test_plain_logging_is_formatted_as_lambdas_python_runtime_does(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("sample.uses_logging")
+
+    result = invoker.invoke(name, {"sku": "A-1"})
+
+    (line,) = result.log_lines
+    assert re.fullmatch(
+        rf"\[WARNING\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{result.request_id}\tlow stock for A-1",
+        line,
+    )

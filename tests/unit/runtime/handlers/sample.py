@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -79,3 +80,9 @@ def environ(event: Any, context: Any) -> dict[str, str]:
 
 def huge(event: Any, context: Any) -> str:
     return "x" * (7 * 1024 * 1024)
+
+
+def uses_logging(event: Any, context: Any) -> None:
+    """Plain ``logging``, no Powertools: Lambda's runtime formats it."""
+    logging.getLogger("stock").warning("low stock for %s", event.get("sku"))
+    logging.getLogger("stock").info("not shown: the root level is WARNING")
