@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 from alarms.evaluate import reasons
 from alarms.evaluate.missing_data import Decision, Period, decide, default_evaluation_range
 from alarms.evaluate.model import AlarmDefinition, AlarmStateValue, Comparison
-from alarms.evaluate.statistics import aggregate
+from alarms.evaluate.statistics import aggregate, low_sample_minimum
 
 
 class UnsupportedAlarmError(ValueError):
@@ -92,14 +93,27 @@ def evaluate_alarm(
     if span < n:
         raise ValueError(f"evaluation_range ({span}) cannot be shorter than EvaluationPeriods ({n})")
     starts = period_starts(now, alarm.Period, span)
-    values = aggregate_periods(alarm, datapoints, starts)
+    buckets = bucket_periods(alarm, datapoints, starts)
+    previous = previous_state.StateValue if isinstance(previous_state, AlarmState) else previous_state
+    too_few = _too_few_samples(alarm, buckets[-n:])
+    if too_few is not None:
+        kept = previous or AlarmStateValue.INSUFFICIENT_DATA
+        return AlarmState(
+            AlarmName=alarm.AlarmName,
+            StateValue=kept,
+            StateReason=too_few,
+            StateReasonData={"version": "1.0", "statistic": alarm.statistic_name, "period": alarm.Period},
+            StateUpdatedTimestamp=now,
+            PreviousStateValue=previous,
+            changed=False,
+        )
+    values = [aggregate(b, alarm.statistic_name) if b else None for b in buckets]
     compare, threshold = _COMPARE[alarm.ComparisonOperator], float(alarm.Threshold or 0.0)
     periods = [
         Period.MISSING if v is None else (Period.BREACHING if compare(v, threshold) else Period.NOT_BREACHING)
         for v in values
     ]
     decision = decide(periods, n, m, alarm.TreatMissingData)
-    previous = previous_state.StateValue if isinstance(previous_state, AlarmState) else previous_state
     state, reason = _state_and_reason(alarm, decision, starts, values, periods, previous)
     return AlarmState(
         AlarmName=alarm.AlarmName,
@@ -120,10 +134,6 @@ def _check_supported(alarm: AlarmDefinition) -> None:
             f"ComparisonOperator {alarm.ComparisonOperator.value} compares against an anomaly detection band "
             "(ThresholdMetricId), which the local evaluator does not model"
         )
-    if alarm.EvaluateLowSampleCountPercentile == "ignore":
-        raise UnsupportedAlarmError(
-            "EvaluateLowSampleCountPercentile=ignore is not modelled locally; use 'evaluate' to simulate"
-        )
 
 
 def period_starts(now: datetime, period: int, count: int) -> list[datetime]:
@@ -133,17 +143,36 @@ def period_starts(now: datetime, period: int, count: int) -> list[datetime]:
     return [datetime.fromtimestamp(last_end - k * period, UTC) for k in range(count, 0, -1)]
 
 
-def aggregate_periods(
+def bucket_periods(
     alarm: AlarmDefinition, datapoints: Iterable[Datapoint], starts: Sequence[datetime]
-) -> list[float | None]:
-    """The statistic of each period (``None`` where the period has no datapoint)."""
+) -> list[list[float]]:
+    """The raw values falling in each period (empty where the period has no datapoint)."""
     period = timedelta(seconds=alarm.Period)
     first, end = starts[0], starts[-1] + period
     buckets: list[list[float]] = [[] for _ in starts]
     for point in datapoints:
         if first <= point.timestamp < end:
             buckets[int((point.timestamp - first) / period)].append(point.value)
-    return [aggregate(b, alarm.statistic_name) if b else None for b in buckets]
+    return buckets
+
+
+def _too_few_samples(alarm: AlarmDefinition, evaluated: Sequence[list[float]]) -> str | None:
+    """With ``EvaluateLowSampleCountPercentile=ignore``, why the alarm waits for more data.
+
+    "you can have the alarm ignore the metric while the sample size is low, and wait to evaluate
+    it until there is enough data to be statistically significant" (percentile-based alarms).
+    """
+    if alarm.ExtendedStatistic is None or alarm.EvaluateLowSampleCountPercentile != "ignore":
+        return None
+    samples = sum(len(b) for b in evaluated)
+    needed = low_sample_minimum(float(alarm.ExtendedStatistic[1:]))
+    if samples >= needed:
+        return None
+    wanted = "more" if math.isinf(needed) else f"at least {math.ceil(needed)}"
+    return (
+        f"Unchanged: {samples} samples in the last {alarm.EvaluationPeriods} periods are too few for "
+        f"{alarm.ExtendedStatistic} ({wanted} needed; EvaluateLowSampleCountPercentile=ignore)."
+    )
 
 
 def _state_and_reason(

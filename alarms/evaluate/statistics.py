@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 
 def aggregate(values: Sequence[float], statistic: str) -> float:
@@ -43,7 +44,7 @@ def low_sample_minimum(p: float) -> float:
     "For percentiles between 0.5 and 1.00, ... fewer than 10/(1-percentile) data points ...
     For percentiles between 0 and 0.5, ... fewer than 10/percentile data points."
     """
-    fraction = p / 100
-    if fraction >= 0.5:
-        return math.inf if fraction >= 1 else 10 / (1 - fraction)
-    return math.inf if fraction <= 0 else 10 / fraction
+    fraction = Fraction(str(p)) / 100  # exact: 10 / (1 - 0.9) is 100, not 100.00000000000001
+    if fraction >= Fraction(1, 2):
+        return math.inf if fraction >= 1 else float(10 / (1 - fraction))
+    return math.inf if fraction <= 0 else float(10 / fraction)

@@ -203,3 +203,23 @@ def test_percentile_is_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert (percentile(values, 99), percentile(values, 50), percentile(values, 100)) == (99.0, 50.0, 100.0)
     assert percentile([5.0], 99.9) == 5.0
+
+
+def test_low_sample_percentile_can_wait_for_enough_data() -> None:
+    """Percentile alarms: with EvaluateLowSampleCountPercentile=ignore, fewer than 10/(1-0.9) = 100
+    samples for p90 leave the alarm as it was; with 'evaluate' it is evaluated anyway."""
+    p90 = {"Statistic": None, "ExtendedStatistic": "p90", "EvaluationPeriods": 1, "Threshold": 5}
+    few = minutes_ago(9)
+    waiting = evaluate_alarm(
+        alarm(**p90, EvaluateLowSampleCountPercentile="ignore"), few, NOW, AlarmStateValue.OK
+    )
+    assert waiting.StateValue is AlarmStateValue.OK and not waiting.changed
+    assert "1 samples in the last 1 periods are too few for p90 (at least 100 needed" in waiting.StateReason
+    evaluated = evaluate_alarm(alarm(**p90, EvaluateLowSampleCountPercentile="evaluate"), few, NOW)
+    assert evaluated.StateValue is AlarmStateValue.ALARM
+    minute = NOW - timedelta(seconds=60)
+    many = [Datapoint(timestamp=minute + timedelta(milliseconds=10 * i), value=9) for i in range(100)]
+    enough = evaluate_alarm(
+        alarm(**p90, EvaluateLowSampleCountPercentile="ignore"), many, NOW, AlarmStateValue.OK
+    )
+    assert enough.StateValue is AlarmStateValue.ALARM and enough.changed
