@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from alarms.patterns.ast import (
@@ -20,7 +21,7 @@ from alarms.patterns.compiler import compile_json, compile_regex_search, compile
 from alarms.patterns.delimited import compile_delimited
 from alarms.patterns.parser import parse_pattern
 
-_EMPTY: dict[str, str] = {}
+_EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Match:
     ``$.latency`` without decoding twice) and ``None`` otherwise.
     """
 
-    extracted: dict[str, str] = field(default_factory=dict)
+    extracted: Mapping[str, str] = field(default_factory=dict)
     document: dict[str, Any] | None = None
 
 
