@@ -57,6 +57,14 @@ class Gateway:
             return from_mock(integration)
         return self._invoke(integration, request, match)
 
+    def timeout_for(self, request: HttpRequest, default_s: float) -> float:
+        """How long the front waits for this request's integration: the route's own timeout, if any."""
+        match = self.routes.match(request.method, request.path)
+        integration = match.route.integration if match else None
+        if isinstance(integration, LambdaTarget) and integration.timeout_s is not None:
+            return integration.timeout_s
+        return default_s
+
     def _invoke(self, target: LambdaTarget, request: HttpRequest, match: RouteMatch) -> HttpResponse:
         event = build_proxy_event(request, match, self.routes)
         started = time.perf_counter()

@@ -108,13 +108,24 @@ def _integration(operation: Mapping[str, Any], resolve: Resolver) -> Integration
         raise ApiDefinitionError("no x-amazon-apigateway-integration")
     kind = str(spec.get("type", "")).lower()
     if kind == "aws_proxy":
-        return lambda_target(resolve(spec.get("uri")))
+        return lambda_target(resolve(spec.get("uri")), _timeout_s(resolve(spec.get("timeoutInMillis"))))
     if kind == "mock":
         return mock_response(spec)
     raise ApiDefinitionError(f"integration type {spec.get('type')!r} is not served locally (aws_proxy, mock)")
 
 
-def lambda_target(uri: Any) -> LambdaTarget:
+def _timeout_s(millis: Any) -> float | None:
+    """``timeoutInMillis`` -> seconds; API Gateway accepts 50 ms and up."""
+    if millis is None:
+        return None
+    if isinstance(millis, bool) or not isinstance(millis, int | str) or not str(millis).isdigit():
+        raise ApiDefinitionError(f"timeoutInMillis {millis!r} is not a whole number of milliseconds")
+    if int(millis) < 50:
+        raise ApiDefinitionError(f"timeoutInMillis {millis}: API Gateway's minimum is 50")
+    return int(millis) / 1000
+
+
+def lambda_target(uri: Any, timeout_s: float | None = None) -> LambdaTarget:
     """``arn:aws:apigateway:R:lambda:path/2015-03-31/functions/<function ARN[:qualifier]>/invocations``."""
     if not isinstance(uri, str):
         raise ApiDefinitionError(f"integration uri did not resolve to a string: {uri!r}")
@@ -125,7 +136,7 @@ def lambda_target(uri: Any) -> LambdaTarget:
     qualifier = function.group("qualifier")
     arn = invocation.group("function") if invocation else ""
     unqualified = arn[: -len(qualifier) - 1] if qualifier else arn
-    return LambdaTarget(function_name=function.group("name"), qualifier=qualifier, function_arn=unqualified)
+    return LambdaTarget(function.group("name"), qualifier, unqualified, timeout_s)
 
 
 def mock_response(spec: Mapping[str, Any]) -> MockResponse:

@@ -39,6 +39,8 @@ class LambdaTarget:
     function_name: str
     qualifier: str | None
     function_arn: str
+    #: The integration's ``timeoutInMillis`` in seconds; None: the front's default (API Gateway's 29 s).
+    timeout_s: float | None = None
 
 
 @dataclass(frozen=True)

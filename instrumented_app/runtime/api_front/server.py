@@ -85,7 +85,7 @@ class _AsgiFront:
     async def _handle(self, request: HttpRequest) -> HttpResponse:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(MAX_CONCURRENT)
-        with anyio.move_on_after(self._timeout_s) as deadline:
+        with anyio.move_on_after(self._gateway.timeout_for(request, self._timeout_s)) as deadline:
             try:
                 return await anyio.to_thread.run_sync(
                     self._gateway.handle, request, limiter=self._limiter, abandon_on_cancel=True
@@ -149,7 +149,11 @@ async def _send(send: Send, response: HttpResponse) -> None:
 
 
 class ApiFront:
-    """API Gateway (REST API, proxy integrations) for one API stage, on loopback."""
+    """API Gateway (REST API, proxy integrations) for one API stage, on loopback.
+
+    ``integration_timeout_s`` applies to routes whose integration declares no
+    ``timeoutInMillis``; ``max_body_bytes`` is API Gateway's 10 MB payload limit by default.
+    """
 
     def __init__(
         self,

@@ -117,7 +117,7 @@ Resources:
       Events:
         Slow:
           Type: Api
-          Properties: {RestApiId: !Ref Api, Path: /slow, Method: get}
+          Properties: {RestApiId: !Ref Api, Path: /slow, Method: get, TimeoutInMillis: 1000}
 """
 
 MOCK_PATH: dict[str, Any] = {

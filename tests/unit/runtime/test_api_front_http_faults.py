@@ -148,16 +148,23 @@ def test_two_slow_invocations_overlap(serve: Serve) -> None:
     assert first.started < second.ended and second.started < first.ended  # the two ran at the same time
 
 
-def test_an_integration_slower_than_the_timeout_is_a_504(serve: Serve) -> None:
+@pytest.mark.parametrize(
+    ("path", "function", "front_timeout_s"),
+    [("/files/x", "Echo", 0.2), ("/slow", "Slow", 29.0)],
+    ids=["front-default", "route-timeoutInMillis"],
+)
+def test_an_integration_slower_than_its_timeout_is_a_504(
+    serve: Serve, path: str, function: str, front_timeout_s: float
+) -> None:
     release = threading.Event()
 
     def stuck(event: dict[str, Any]) -> dict[str, Any]:
         release.wait(timeout=5)
         return {"statusCode": 200, "body": "late"}
 
-    client, _, _ = serve(Slow=stuck, integration_timeout_s=0.2)
+    client, _, _ = serve(**{function: stuck}, integration_timeout_s=front_timeout_s)
     try:
-        response = client.get("/slow")
+        response = client.get(path)  # the function is released only after this answer arrives
     finally:
         release.set()
     assert response.status_code == 504

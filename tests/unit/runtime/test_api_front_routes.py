@@ -124,6 +124,23 @@ def test_intrinsics_in_the_uri_and_title_go_through_the_resolver() -> None:
     assert sub in seen
 
 
+def test_an_integrations_timeout_in_millis_becomes_the_routes_timeout() -> None:
+    operation = lambda_op("Fn")
+    operation["x-amazon-apigateway-integration"]["timeoutInMillis"] = 1500
+    route = table({"/t": {"get": operation}}).match("GET", "/t")
+    assert route is not None and route.route.integration == LambdaTarget(
+        "Fn", None, ARN.format(name="Fn"), 1.5
+    )
+
+
+@pytest.mark.parametrize("millis", ["abc", 10, 2.5, True])
+def test_a_bad_timeout_in_millis_is_refused(millis: Any) -> None:
+    operation = lambda_op("Fn")
+    operation["x-amazon-apigateway-integration"]["timeoutInMillis"] = millis
+    with pytest.raises(ApiDefinitionError, match="GET /t: timeoutInMillis"):
+        table({"/t": {"get": operation}})
+
+
 def test_a_mock_integration_answers_the_response_its_template_selects() -> None:
     mock = {
         "x-amazon-apigateway-integration": {
