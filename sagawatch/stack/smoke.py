@@ -165,12 +165,13 @@ def run_smoke(
     chosen = checks if checks is not None else default_checks()
     failed = 0
     for name, check in chosen:
+        started = time.monotonic()
         try:
             detail = check(info)
         except Exception as exc:  # a smoke run reports every failure rather than stopping at the first
             failed += 1
-            say(f"FAIL {name}: {type(exc).__name__}: {exc}")
+            say(f"FAIL {name} ({time.monotonic() - started:.1f} s): {type(exc).__name__}: {exc}")
         else:
-            say(f"ok   {name}: {detail}")
+            say(f"ok   {name} ({time.monotonic() - started:.1f} s): {detail}")
     say(f"smoke: {len(chosen) - failed} passed, {failed} failed")
     return 1 if failed else 0

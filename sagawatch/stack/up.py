@@ -74,6 +74,11 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
     from collectors.otlp.server import TraceReceiver
     from instrumented_app.runtime.local import LocalRuntime
 
+    # moto's CloudFormation imports most of moto on first use (seconds); do that while PostgreSQL
+    # starts in its own process, so the two waits overlap instead of adding up.
+    warm_up = threading.Thread(target=_import_moto_cloudformation, name="moto-warm-up", daemon=True)
+    warm_up.start()
+
     databases = start_databases(settings.home, settings.database_url, settings.audit_database_url)
     stack.callback(databases.stop)
     _apply_schemas(databases.aurora_url, databases.audit_url)
@@ -81,6 +86,7 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
     moto = MotoServer(settings.host, settings.moto_port)
     aws_endpoint = moto.start()
     stack.callback(moto.stop)
+    warm_up.join()
 
     receiver = TraceReceiver(databases.audit_url, host=settings.host, port=settings.otlp_port)
     otlp_endpoint = receiver.start()
@@ -108,6 +114,10 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
         audit_url=databases.audit_url,
         extra={f"api:{name}": url for name, url in list(runtime.api_endpoints.items())[1:]},
     )
+
+
+def _import_moto_cloudformation() -> None:
+    import moto.cloudformation.parsing  # noqa: F401
 
 
 def _apply_schemas(aurora_url: str, audit_url: str) -> None:
