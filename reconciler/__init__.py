@@ -9,8 +9,10 @@ The pure core, in the order data flows through it:
 * ``compare``: the judgement for one key (``KeyComparer``, ``DiffPolicy``).
 * ``diff``: the streaming merge-join (``diff_sorted``, with a key range) and
   the incremental path over changed keys (``diff_keys``).
-* ``modes``: both run modes over ``sources.base.Source`` backends, with
-  watermarks; ``inflight`` reads the keys live sagas hold.
+* ``sources``: the ``Source`` protocol (``base``), an in-memory backend,
+  ``SaasSource`` (what every SaaS backend shares) and an external sort.
+* ``modes``: both run modes over ``Source`` backends, with watermarks and
+  key ranges; ``inflight`` reads the keys live sagas hold.
 * ``lifecycle``: which findings are new, still open or resolved.
 * ``report``: JSON, CSV and Markdown.
 """

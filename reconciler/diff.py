@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
+from typing import NamedTuple
 
 from reconciler.compare import DiffPolicy, KeyComparer
 from reconciler.mapping import AURORA, SystemMapping
@@ -52,19 +53,19 @@ def diff_sorted(
     a = next(aurora_it, None)
     g = next(groups, None)
     while a is not None or g is not None:
-        if g is None or (a is not None and a.key < g[0]):
+        if g is None or (a is not None and a.key < g.key):
             assert a is not None
             outcomes = compare(a.key, a, ())
             stats.aurora_rows += 1
             a = next(aurora_it, None)
-        elif a is None or g[0] < a.key:
-            outcomes = compare(g[0], None, g[1], g[2])
-            stats.saas_rows += g[2]
+        elif a is None or g.key < a.key:
+            outcomes = compare(g.key, None, g.records, g.total)
+            stats.saas_rows += g.total
             g = next(groups, None)
         else:
-            outcomes = compare(a.key, a, g[1], g[2])
+            outcomes = compare(a.key, a, g.records, g.total)
             stats.aurora_rows += 1
-            stats.saas_rows += g[2]
+            stats.saas_rows += g.total
             a = next(aurora_it, None)
             g = next(groups, None)
         stats.keys += 1
@@ -144,8 +145,16 @@ def _in_range(
         yield record
 
 
-def _grouped(records: Iterator[Record]) -> Iterator[tuple[str, list[Record], int]]:
-    """(key, first ``MAX_GROUP`` records, total count) per run of equal keys."""
+class _Group(NamedTuple):
+    """The SaaS records of one key: the first ``MAX_GROUP`` of them, and how many there were."""
+
+    key: str
+    records: list[Record]
+    total: int
+
+
+def _grouped(records: Iterator[Record]) -> Iterator[_Group]:
+    """One ``_Group`` per run of equal keys."""
     current: str | None = None
     group: list[Record] = []
     total = 0
@@ -153,7 +162,7 @@ def _grouped(records: Iterator[Record]) -> Iterator[tuple[str, list[Record], int
         if record.key != current:
             if total:
                 assert current is not None
-                yield current, group, total
+                yield _Group(current, group, total)
             current, group, total = record.key, [record], 1
         else:
             total += 1
@@ -161,4 +170,4 @@ def _grouped(records: Iterator[Record]) -> Iterator[tuple[str, list[Record], int
                 group.append(record)
     if total:
         assert current is not None
-        yield current, group, total
+        yield _Group(current, group, total)
