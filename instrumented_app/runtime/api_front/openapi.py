@@ -75,6 +75,8 @@ def table_from_openapi(
             if method not in (*HTTP_METHODS, ANY_METHOD):
                 continue
             where = f"{method} {resource}"
+            if not isinstance(operation, dict):
+                raise ApiDefinitionError(f"{where}: an operation must be an object")
             if operation.get("security", body.get("security")):
                 # Authorizers and API keys are not run locally; saying so beats silently allowing.
                 log.warning("%s declares security (authorizer or API key): not enforced locally", where)
@@ -85,7 +87,7 @@ def table_from_openapi(
                         method=method,
                         integration=_integration(operation, resolve),
                         validator=_validator(
-                            operation, shared_parameters, body, validators, default_validator, resolve
+                            operation, shared_parameters, body, validators, default_validator
                         ),
                     )
                 )
@@ -189,7 +191,11 @@ def _select_mock_response(
             code = str(parsed["statusCode"])
     if code is not None:
         for pattern, response in responses.items():
-            if pattern != "default" and re.fullmatch(pattern, code):
+            try:
+                selected = pattern != "default" and re.fullmatch(pattern, code)
+            except re.error as exc:
+                raise ApiDefinitionError(f"mock selection pattern {pattern!r} is not a regex: {exc}") from exc
+            if selected:
                 return dict(response)
     default = responses.get("default")
     return dict(default) if isinstance(default, dict) else None
@@ -201,7 +207,6 @@ def _validator(
     body: Mapping[str, Any],
     validators: Mapping[str, Any],
     default_validator: str | None,
-    resolve: Resolver,
 ) -> RequestValidator:
     name = operation.get("x-amazon-apigateway-request-validator", default_validator)
     if name is None:

@@ -170,6 +170,21 @@ def test_a_mock_integration_answers_the_response_its_template_selects() -> None:
         ),
         ({"/m": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "responses": {}}}}}, "GET /m"),
         ({"/a/{p+}/b": {"get": lambda_op("F")}}, "GET /a/{p+}/b"),
+        ({"/o": {"get": ["not", "an", "object"]}}, "GET /o: an operation must be an object"),
+        (
+            {
+                "/r": {
+                    "get": {
+                        "x-amazon-apigateway-integration": {
+                            "type": "mock",
+                            "requestTemplates": {"application/json": '{"statusCode": 500}'},
+                            "responses": {"5(": {"statusCode": "500"}, "default": {"statusCode": "200"}},
+                        }
+                    }
+                }
+            },
+            "GET /r: mock selection pattern '5\\(' is not a regex",
+        ),
         (
             {"/v": {"get": {**lambda_op("F"), "x-amazon-apigateway-request-validator": "missing"}}},
             "'missing'",
