@@ -154,6 +154,7 @@ class SimGateway:
                 status=status,
                 record_id=record_id,
                 correlation_id=headers.get("x-correlation-id"),
+                traceparent=headers.get("traceparent"),
                 idempotency_key=key,
                 replayed=replayed,
             )

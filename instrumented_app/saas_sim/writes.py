@@ -1,4 +1,4 @@
-"""The write log: which correlation id and idempotency key touched which record, and when.
+"""The write log: which correlation id, trace and idempotency key touched which record, and when.
 
 The issue asks that one request's correlation id be findable in "each SaaS's
 record of the write"; real vendors keep such audit trails (Zendesk's audit
@@ -24,6 +24,7 @@ class WriteEntry(BaseModel):
     status: int
     record_id: str | None = None
     correlation_id: str | None = None
+    traceparent: str | None = None
     idempotency_key: str | None = None
     replayed: bool = False
 

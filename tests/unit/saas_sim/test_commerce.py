@@ -126,3 +126,18 @@ def test_leaky_bucket_answers_429_with_retry_after(urls: dict[str, str], client:
     assert refused.status_code == 429
     assert 0 < float(refused.headers["Retry-After"]) <= 1.0, "one call leaks out in half a second at 2/s"
     assert "errors" in refused.json()
+
+
+def test_search_by_multipass_identifier_finds_every_holder(
+    urls: dict[str, str], client: httpx.Client
+) -> None:
+    base = urls["commerce"]
+    # Shopify does not keep multipass_identifier unique: two customers for one cust_no is a drift to find.
+    ids = [
+        _create(client, base, first_name=f"N{n}", multipass_identifier="C42").json()["customer"]["id"]
+        for n in range(2)
+    ]
+    found = client.get(f"{base}{SHOPIFY}/customers/search.json", params={"query": "multipass_identifier:C42"})
+    assert [c["id"] for c in found.json()["customers"]] == ids
+    bad = client.get(f"{base}{SHOPIFY}/customers/search.json", params={"query": "city:Paris"})
+    assert bad.status_code == 400 and "query" in bad.json()["errors"]

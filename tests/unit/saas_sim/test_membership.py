@@ -90,3 +90,14 @@ def test_bad_list_parameters_are_named(urls: dict[str, str], client: httpx.Clien
     ):
         response = client.get(f"{base}/members", params=params)
         assert response.status_code == 400 and response.json()["error"]["field"] == field
+
+
+def test_member_no_filter_finds_one_member_whatever_its_case(
+    urls: dict[str, str], client: httpx.Client
+) -> None:
+    base = urls["membership"]
+    wanted = _create(client, base, member_no="C7", full_name="Seven").json()["id"]
+    _create(client, base, member_no="C8", full_name="Eight")
+    found = client.get(f"{base}/members", params={"member_no": "c7"}).json()
+    assert [member["id"] for member in found["members"]] == [wanted] and found["next_cursor"] is None
+    assert client.get(f"{base}/members", params={"member_no": "C9"}).json()["members"] == []

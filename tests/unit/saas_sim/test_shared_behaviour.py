@@ -73,7 +73,14 @@ def test_same_key_with_another_body_is_refused_422(
 def test_each_write_records_its_correlation_id(name: str, urls: dict[str, str], client: httpx.Client) -> None:
     base = urls[name]
     created = _post(client, base, name, 1, **{"X-Correlation-Id": "corr-create", "Idempotency-Key": "k1"})
-    _post(client, base, name, 1, **{"X-Correlation-Id": "corr-resent", "Idempotency-Key": "k1"})
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    _post(
+        client,
+        base,
+        name,
+        1,
+        **{"X-Correlation-Id": "corr-resent", "Idempotency-Key": "k1", "traceparent": traceparent},
+    )
     _, _, record_path = CREATE[name]
     client.delete(f"{base}{record_path(created.json())}", headers={"X-Correlation-Id": "corr-delete"})
     writes = client.get(f"{base}/_admin/writes", params={"record_id": record_id(name, created.json())}).json()
@@ -83,6 +90,7 @@ def test_each_write_records_its_correlation_id(name: str, urls: dict[str, str], 
         ("DELETE", "corr-delete", False),
     ]
     assert writes["writes"][0]["idempotency_key"] == "k1"
+    assert [w["traceparent"] for w in writes["writes"]] == [None, traceparent, None]
     by_correlation = client.get(f"{base}/_admin/writes", params={"correlation_id": "corr-delete"}).json()
     assert [w["method"] for w in by_correlation["writes"]] == ["DELETE"]
 
