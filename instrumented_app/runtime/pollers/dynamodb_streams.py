@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -22,9 +23,10 @@ from botocore.exceptions import ClientError
 
 from instrumented_app.runtime.pollers.base import MAX_BACKOFF_S, MappingPoller, log
 from instrumented_app.runtime.pollers.batch_response import BatchOutcome, invocation_outcome
-from instrumented_app.runtime.pollers.events import dynamodb_event, dynamodb_record
+from instrumented_app.runtime.pollers.destinations import FailureDestinations
+from instrumented_app.runtime.pollers.events import dynamodb_event, dynamodb_record, stream_batch_failure
 from instrumented_app.runtime.pollers.mappings import EventSourceMapping
-from instrumented_app.runtime.types import Invoker
+from instrumented_app.runtime.types import InvocationResult, Invoker
 
 #: Seconds between ``DescribeStream`` calls that look for new shards.
 SHARD_REFRESH_S = 2.0
@@ -102,9 +104,11 @@ class DynamoDbStreamPoller(MappingPoller):
         session: boto3.session.Session,
         aws_endpoint: str,
         poll_interval_s: float,
+        destinations: FailureDestinations | None = None,
         streams_client: Any = None,
     ) -> None:
         super().__init__(mapping, invoker, poll_interval_s=poll_interval_s)
+        self._destinations = destinations or FailureDestinations(session, aws_endpoint)
         # streams_client: a stand-in for unit tests of shard handling (moto keeps one shard per stream).
         self._streams: Any = streams_client or session.client(
             "dynamodbstreams", endpoint_url=aws_endpoint, region_name=mapping.region
@@ -200,6 +204,11 @@ class DynamoDbStreamPoller(MappingPoller):
             if not state.pending:
                 return False
         mapping = self.mapping
+        expired = self._expired(state.pending, mapping)
+        if expired:
+            self._discard(state, expired, "RecordAgeExceeded", result=None)
+            if not state.pending:
+                return True
         batch = state.pending[: state.window or len(state.pending)]
         result = self.invoke(dynamodb_event(batch, mapping.event_source_arn, mapping.region))
         outcome = invocation_outcome(
@@ -210,8 +219,22 @@ class DynamoDbStreamPoller(MappingPoller):
         step = stream_step(batch, outcome)
         self._advance(state, step.done)
         if step.retry:
-            self._after_failure(state, mapping, outcome)
+            self._after_failure(state, mapping, outcome, result)
         return True
+
+    @staticmethod
+    def _expired(records: list[dict[str, Any]], mapping: EventSourceMapping) -> int:
+        """How many leading records are older than ``MaximumRecordAgeInSeconds``."""
+        if mapping.maximum_record_age_s is None:
+            return 0
+        cutoff = datetime.now(UTC) - timedelta(seconds=mapping.maximum_record_age_s)
+        count = 0
+        for record in records:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if not isinstance(created, datetime) or created >= cutoff:
+                break
+            count += 1
+        return count
 
     def _advance(self, state: ShardState, done: int) -> None:
         if done:
@@ -219,7 +242,13 @@ class DynamoDbStreamPoller(MappingPoller):
             del state.pending[:done]
             state.attempts = 0
 
-    def _after_failure(self, state: ShardState, mapping: EventSourceMapping, outcome: BatchOutcome) -> None:
+    def _after_failure(
+        self,
+        state: ShardState,
+        mapping: EventSourceMapping,
+        outcome: BatchOutcome,
+        result: InvocationResult | None,
+    ) -> None:
         window = state.window or len(state.pending)
         if mapping.bisect_on_error and outcome.whole_batch and window > 1:
             state.window = window // 2  # a split is not a retry
@@ -227,18 +256,37 @@ class DynamoDbStreamPoller(MappingPoller):
         state.attempts += 1
         limit = mapping.maximum_retry_attempts
         if limit is not None and state.attempts > limit:
-            skipped = state.pending[:window]
-            log.error(
-                "mapping %s: discarding %d stream records of shard %s (%s..%s) after %d retries: %s",
-                mapping.uuid,
-                len(skipped),
-                state.shard_id,
-                skipped[0]["dynamodb"]["SequenceNumber"],
-                skipped[-1]["dynamodb"]["SequenceNumber"],
-                limit,
-                outcome.reason or "reported in batchItemFailures",
-            )
-            self._advance(state, len(skipped))
-            state.window = None
+            self._discard(state, window, "RetryAttemptsExhausted", result)
             return
         self.sleep(min(self._poll_interval_s * 2 ** min(state.attempts, 10), MAX_BACKOFF_S))
+
+    def _discard(
+        self, state: ShardState, count: int, condition: str, result: InvocationResult | None
+    ) -> None:
+        """Skip the first ``count`` pending records, reporting them to the on-failure destination if any."""
+        skipped = state.pending[:count]
+        mapping = self.mapping
+        log.error(
+            "mapping %s: discarding %d stream records of shard %s (%s..%s): %s%s",
+            mapping.uuid,
+            len(skipped),
+            state.shard_id,
+            skipped[0]["dynamodb"]["SequenceNumber"],
+            skipped[-1]["dynamodb"]["SequenceNumber"],
+            condition,
+            f", reported to {mapping.on_failure_destination}" if mapping.on_failure_destination else "",
+        )
+        if mapping.on_failure_destination:
+            record = stream_batch_failure(
+                skipped,
+                shard_id=state.shard_id,
+                stream_arn=mapping.event_source_arn,
+                function_arn=mapping.function_arn,
+                condition=condition,
+                invoke_count=state.attempts,
+                result=result,
+                now=datetime.now(UTC),
+            )
+            self._destinations.send(mapping.on_failure_destination, record)
+        self._advance(state, len(skipped))
+        state.window = None

@@ -8,9 +8,12 @@ handler that parses its event with Powertools accepts what these produce.
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from instrumented_app.runtime.types import InvocationResult
 
 #: The system attributes Lambda copies into an SQS record, in Lambda's order.
 SQS_RECORD_ATTRIBUTES = (
@@ -122,3 +125,52 @@ def dynamodb_record(record: Mapping[str, Any], stream_arn: str, region: str) -> 
 
 def dynamodb_event(records: Sequence[Mapping[str, Any]], stream_arn: str, region: str) -> dict[str, Any]:
     return {"Records": [dynamodb_record(record, stream_arn, region) for record in records]}
+
+
+def _iso_millis(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stream_batch_failure(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    shard_id: str,
+    stream_arn: str,
+    function_arn: str,
+    condition: str,
+    invoke_count: int,
+    result: InvocationResult | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """What Lambda sends to a stream mapping's on-failure destination for a discarded batch.
+
+    ``condition`` is ``RetryAttemptsExhausted`` or ``RecordAgeExceeded``; the records
+    themselves are not included (as on Lambda), only where to find them.
+    """
+    arrivals = [r["dynamodb"].get("ApproximateCreationDateTime") for r in records]
+    first, last = (
+        (arrivals[0], arrivals[-1]) if all(isinstance(a, datetime) for a in arrivals) else (now, now)
+    )
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": result.version if result else "$LATEST"}
+    if result is not None and result.error is not None:
+        response["functionError"] = "Unhandled"
+    return {
+        "requestContext": {
+            "requestId": result.request_id if result else str(uuid.uuid4()),
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "responseContext": response,
+        "version": "1.0",
+        "timestamp": _iso_millis(now),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _iso_millis(first),
+            "approximateArrivalOfLastRecord": _iso_millis(last),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    }

@@ -14,6 +14,7 @@ import time
 import boto3
 
 from instrumented_app.runtime.pollers.base import MappingPoller, log
+from instrumented_app.runtime.pollers.destinations import FailureDestinations
 from instrumented_app.runtime.pollers.dynamodb_streams import DynamoDbStreamPoller
 from instrumented_app.runtime.pollers.mappings import EventSourceMapping, read_mappings
 from instrumented_app.runtime.pollers.moto_hooks import install_moto_hooks
@@ -56,6 +57,7 @@ class EventSourcePollers:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
+        self._destinations = FailureDestinations(self._session, aws_endpoint)
         self._s3 = S3NotificationDispatcher(
             invoker, region=region, poll_interval_s=poll_interval_s, retry_delays_s=s3_retry_delays_s
         )
@@ -122,13 +124,21 @@ class EventSourcePollers:
                 log.exception("could not read event source mappings from %s", self._endpoint)
 
     def _new_poller(self, mapping: EventSourceMapping) -> MappingPoller:
-        poller_class = SqsPoller if mapping.kind == "sqs" else DynamoDbStreamPoller
-        return poller_class(
+        if mapping.kind == "sqs":
+            return SqsPoller(
+                mapping,
+                self._invoker,
+                session=self._session,
+                aws_endpoint=self._endpoint,
+                poll_interval_s=self._poll_interval_s,
+            )
+        return DynamoDbStreamPoller(
             mapping,
             self._invoker,
             session=self._session,
             aws_endpoint=self._endpoint,
             poll_interval_s=self._poll_interval_s,
+            destinations=self._destinations,
         )
 
     # -- observing -----------------------------------------------------------------------------------

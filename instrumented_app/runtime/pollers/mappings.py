@@ -47,6 +47,11 @@ class EventSourceMapping:
     maximum_retry_attempts: int | None = None  # streams: None or -1 means "until the record expires"
     bisect_on_error: bool = False
     filter_patterns: tuple[str, ...] = ()  # FilterCriteria.Filters[].Pattern, EventBridge pattern syntax
+    maximum_record_age_s: int | None = None  # streams: None or -1 means "no limit"
+    on_failure_destination: str | None = (
+        None  # streams: DestinationConfig.OnFailure.Destination (SQS/SNS ARN)
+    )
+    function_arn: str = ""
 
     @property
     def region(self) -> str:
@@ -94,6 +99,11 @@ def parse_mapping(raw: Mapping[str, Any]) -> EventSourceMapping | None:
     retries = raw.get("MaximumRetryAttempts")
     if retries is not None and (not isinstance(retries, int) or retries < -1):
         raise MappingError(f"MaximumRetryAttempts: must be -1 or a non-negative integer, got {retries!r}")
+    max_age = raw.get("MaximumRecordAgeInSeconds")
+    if max_age is not None and (not isinstance(max_age, int) or max_age < -1):
+        raise MappingError(
+            f"MaximumRecordAgeInSeconds: must be -1 or a non-negative integer, got {max_age!r}"
+        )
     return EventSourceMapping(
         uuid=str(raw["UUID"]),
         kind=kind,
@@ -107,7 +117,25 @@ def parse_mapping(raw: Mapping[str, Any]) -> EventSourceMapping | None:
         maximum_retry_attempts=None if retries in (None, -1) else retries,
         bisect_on_error=bool(raw.get("BisectBatchOnFunctionError")),
         filter_patterns=filter_patterns(raw.get("FilterCriteria")),
+        maximum_record_age_s=None if max_age in (None, -1) else max_age,
+        on_failure_destination=on_failure_destination(raw.get("DestinationConfig")),
+        function_arn=str(raw["FunctionArn"]),
     )
+
+
+def on_failure_destination(config: Any) -> str | None:
+    """``DestinationConfig`` -> the ARN that discarded stream batches are reported to, if any."""
+    if not config:
+        return None
+    destination = (config.get("OnFailure") or {}).get("Destination") if isinstance(config, Mapping) else None
+    if destination is None:
+        return None
+    service = str(destination).split(":")[2] if str(destination).count(":") >= 5 else ""
+    if service not in ("sqs", "sns"):
+        raise MappingError(
+            f"DestinationConfig.OnFailure.Destination: not an SQS queue or SNS topic ARN: {destination!r}"
+        )
+    return str(destination)
 
 
 def filter_patterns(criteria: Any) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -141,6 +142,11 @@ def test_sources_no_poller_serves_are_left_alone() -> None:
         ({"MaximumBatchingWindowInSeconds": -1}, "MaximumBatchingWindowInSeconds"),
         ({"MaximumRetryAttempts": -2}, "MaximumRetryAttempts"),
         ({"EventSourceArn": "queue"}, "EventSourceArn"),
+        ({"MaximumRecordAgeInSeconds": -5}, "MaximumRecordAgeInSeconds"),
+        (
+            {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:lambda:us-east-1:1:function:f"}}},
+            "DestinationConfig.OnFailure.Destination",
+        ),
     ],
 )
 def test_a_bad_mapping_names_the_field(changes: dict[str, Any], field: str) -> None:
@@ -259,7 +265,9 @@ def _stream_record(sequence: str, key: str) -> dict[str, Any]:
     }
 
 
-def stream_poller(invoker: FakeInvoker, streams: Any) -> DynamoDbStreamPoller:
+def stream_poller(
+    invoker: FakeInvoker, streams: Any, destinations: Any = None, **mapping_options: Any
+) -> DynamoDbStreamPoller:
     mapping = EventSourceMapping(
         uuid="u",
         kind="dynamodb",
@@ -267,6 +275,8 @@ def stream_poller(invoker: FakeInvoker, streams: Any) -> DynamoDbStreamPoller:
         function=FunctionTarget("projector"),
         batch_size=1,
         starting_position="TRIM_HORIZON",
+        function_arn="arn:aws:lambda:us-east-1:1:function:projector",
+        **mapping_options,
     )
     return DynamoDbStreamPoller(
         mapping,
@@ -274,6 +284,7 @@ def stream_poller(invoker: FakeInvoker, streams: Any) -> DynamoDbStreamPoller:
         session=boto3.session.Session(region_name="us-east-1"),
         aws_endpoint="http://127.0.0.1:1",
         poll_interval_s=0.01,
+        destinations=destinations,
         streams_client=streams,
     )
 
@@ -373,3 +384,34 @@ def test_a_lost_shard_iterator_is_replaced_from_the_checkpoint() -> None:
     assert streams.issued == 3  # the lost one, its replacement, and the child shard's
     keys = [c.event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] for c in invoker.calls]
     assert keys == ["p-1", "p-2", "c-1"]
+
+
+class SpyDestinations:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def send(self, destination_arn: str, record: dict[str, Any]) -> None:
+        self.sent.append((destination_arn, record))
+
+
+def test_records_older_than_the_maximum_age_are_skipped_and_reported() -> None:
+    streams = FakeStreams()
+    old = datetime.now(UTC) - timedelta(hours=2)
+    for record in streams.records["parent"]:
+        record["dynamodb"]["ApproximateCreationDateTime"] = old
+    streams.records["child"][0]["dynamodb"]["ApproximateCreationDateTime"] = datetime.now(UTC)
+    invoker = FakeInvoker({"projector": lambda event: None})
+    spy = SpyDestinations()
+    poller = stream_poller(
+        invoker, streams, spy, maximum_record_age_s=60, on_failure_destination="arn:aws:sqs:us-east-1:1:dlq"
+    )
+    for _ in range(6):
+        poller.poll_once()
+
+    keys = [c.event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] for c in invoker.calls]
+    assert keys == ["c-1"]
+    assert [(arn, r["requestContext"]["condition"]) for arn, r in spy.sent] == [
+        ("arn:aws:sqs:us-east-1:1:dlq", "RecordAgeExceeded"),
+        ("arn:aws:sqs:us-east-1:1:dlq", "RecordAgeExceeded"),
+    ]
+    assert [r["DDBStreamBatchInfo"]["startSequenceNumber"] for _, r in spy.sent] == ["1", "2"]

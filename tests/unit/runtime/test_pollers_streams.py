@@ -7,7 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel
+from aws_lambda_powertools.utilities.parser.models import (
+    DynamoDBStreamLambdaOnFailureDestinationModel,
+    DynamoDBStreamModel,
+)
 
 from tests.unit.runtime.test_pollers_harness import FakeInvoker, MotoStack, running_pollers, wait_for
 
@@ -216,3 +219,42 @@ def test_moto_keeps_only_the_newest_shard_iterators(
         stack.client("dynamodb").put_item(TableName="busy", Item={"pk": {"S": "still-read"}})
         assert wait_for(lambda: len(delivered(invoker)) == 1)
         assert len(backend.shard_iterators) <= 5
+
+
+def test_a_discarded_batch_is_reported_to_the_on_failure_destination(stack: MotoStack) -> None:
+    sqs = stack.client("sqs")
+    failures_url = sqs.create_queue(QueueName="stream-failures")["QueueUrl"]
+    failures_arn = sqs.get_queue_attributes(QueueUrl=failures_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    stream_arn = make_table(stack, "audited")
+    map_stream(
+        stack,
+        stream_arn,
+        "projector",
+        BatchSize=1,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": failures_arn}},
+    )
+
+    def always_fails(event: dict[str, Any]) -> None:
+        raise RuntimeError("projection broken")
+
+    invoker = FakeInvoker({"projector": always_fails})
+    stack.client("dynamodb").put_item(TableName="audited", Item={"pk": {"S": "lost"}})
+    received: list[dict[str, Any]] = []
+
+    with running_pollers(stack, invoker):
+        assert wait_for(
+            lambda: bool(
+                received.extend(sqs.receive_message(QueueUrl=failures_url).get("Messages", [])) or received
+            )
+        )
+
+    record = DynamoDBStreamLambdaOnFailureDestinationModel.model_validate_json(received[0]["Body"])
+    assert record.request_context.condition == "RetryAttemptsExhausted"
+    assert record.request_context.approximate_invoke_count == 2
+    assert record.response_context.function_error == "Unhandled"
+    assert record.ddb_stream_batch_info.stream_arn == stream_arn
+    assert record.ddb_stream_batch_info.batch_size == 1
+    assert "lost" not in received[0]["Body"]  # only where to find the records, never their content
