@@ -27,10 +27,12 @@ class StackInfo(BaseModel):
     extra: dict[str, str] = Field(default_factory=dict)
 
     def write(self, path: Path) -> None:
-        """Write atomically so a reader never sees half a file."""
+        """Write atomically so a reader never sees half a file; owner-only, as it holds database URLs."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(self.model_dump_json(indent=2))
         os.replace(tmp, path)
 
     @classmethod

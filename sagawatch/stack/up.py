@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from types import FrameType
 
 import typer
 
+from sagawatch.migrations import apply_migrations
+from sagawatch.redact import redact
 from sagawatch.settings import Settings
 from sagawatch.stack.aws import MotoServer
 from sagawatch.stack.lock import StackAlreadyRunning, StackLock
@@ -27,9 +29,23 @@ def _say(line: str) -> None:
     typer.echo(line)
 
 
-def run_up(
-    settings: Settings, *, smoke: bool = False, ready: Callable[[StackInfo], None] | None = None
-) -> int:
+class StartupFailed(RuntimeError):
+    """One part of the stack could not start; ``part`` names it for the operator."""
+
+    def __init__(self, part: str, cause: BaseException) -> None:
+        super().__init__(f"could not start {part}: {type(cause).__name__}: {redact(str(cause)).strip()}")
+        self.part = part
+
+
+@contextmanager
+def _starting(part: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        raise StartupFailed(part, exc) from exc
+
+
+def run_up(settings: Settings, *, smoke: bool = False) -> int:
     """Start the stack; block until SIGINT/SIGTERM (or run the smoke checks); return the exit code."""
     lock = StackLock(settings.home)
     try:
@@ -49,13 +65,15 @@ def run_up(
     try:
         with ExitStack() as stack:
             stack.callback(lock.release)
-            info = _start_all(settings, stack)
+            try:
+                info = _start_all(settings, stack)
+            except StartupFailed as exc:
+                typer.echo(f"sagawatch up: {exc}", err=True)
+                return 2
             stack.callback(settings.stack_file.unlink, missing_ok=True)
             info.write(settings.stack_file)
             for line in _describe(info):
                 _say(line)
-            if ready is not None:
-                ready(info)
             if smoke:
                 from sagawatch.stack.smoke import run_smoke
 
@@ -79,29 +97,36 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
     warm_up = threading.Thread(target=_import_moto_cloudformation, name="moto-warm-up", daemon=True)
     warm_up.start()
 
-    databases = start_databases(settings.home, settings.database_url, settings.audit_database_url)
-    stack.callback(databases.stop)
-    _apply_schemas(databases.aurora_url, databases.audit_url)
+    with _starting("PostgreSQL (aurora and audit databases)"):
+        databases = start_databases(settings.home, settings.database_url, settings.audit_database_url)
+        stack.callback(databases.stop)
+    with _starting("the aurora schema"):
+        apply_migrations(databases.aurora_url, "instrumented_app.schema")
+    with _starting("the audit schema"):
+        apply_migrations(databases.audit_url, "collectors.schema")
 
-    moto = MotoServer(settings.host, settings.moto_port)
-    aws_endpoint = moto.start()
-    stack.callback(moto.stop)
-    warm_up.join()
+    with _starting("moto (AWS)"):
+        moto = MotoServer(settings.host, settings.moto_port)
+        aws_endpoint = moto.start()
+        stack.callback(moto.stop)
+        warm_up.join()
 
-    receiver = TraceReceiver(databases.audit_url, host=settings.host, port=settings.otlp_port)
-    otlp_endpoint = receiver.start()
-    stack.callback(receiver.stop)
+    with _starting("the OTLP trace receiver"):
+        receiver = TraceReceiver(databases.audit_url, host=settings.host, port=settings.otlp_port)
+        otlp_endpoint = receiver.start()
+        stack.callback(receiver.stop)
 
-    runtime = LocalRuntime(
-        aws_endpoint=aws_endpoint,
-        region=settings.region,
-        otlp_endpoint=settings.otel_exporter_otlp_endpoint or otlp_endpoint,
-        host=settings.host,
-        api_port=settings.api_port,
-        extra_env={"DATABASE_URL": databases.aurora_url},
-    )
-    runtime.start()
-    stack.callback(runtime.stop)
+    with _starting("the local Lambda runtime"):
+        runtime = LocalRuntime(
+            aws_endpoint=aws_endpoint,
+            region=settings.region,
+            otlp_endpoint=settings.otel_exporter_otlp_endpoint or otlp_endpoint,
+            host=settings.host,
+            api_port=settings.api_port,
+            extra_env={"DATABASE_URL": databases.aurora_url},
+        )
+        runtime.start()
+        stack.callback(runtime.stop)
 
     return StackInfo(
         pid=os.getpid(),
@@ -120,13 +145,7 @@ def _import_moto_cloudformation() -> None:
     import moto.cloudformation.parsing  # noqa: F401
 
 
-def _apply_schemas(aurora_url: str, audit_url: str) -> None:
-    """Each owner's migrations; package names only, so nothing is imported here."""
-    from sagawatch.migrations import apply_migrations
-
-    apply_migrations(aurora_url, "instrumented_app.schema")
-    apply_migrations(audit_url, "collectors.schema")
-
-
 def _describe(info: StackInfo) -> list[str]:
-    return [f"{name:14} {value}" for name, value in info.model_dump(exclude={"extra", "saas"}).items()]
+    """The endpoints as printed; passwords in database URLs stay in stack.json only."""
+    fields = {**info.model_dump(exclude={"extra", "saas"}), **info.saas, **info.extra}
+    return [f"{name:14} {redact(str(value))}" for name, value in fields.items()]
