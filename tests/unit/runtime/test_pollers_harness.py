@@ -93,7 +93,7 @@ class MotoStack:
         ).raise_for_status()
         self._role_arn: str | None = None
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Any) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
@@ -145,3 +145,9 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: flo
             return True
         time.sleep(interval)
     return predicate()
+
+
+def receive_into(sqs: Any, queue_url: str, received: list[dict[str, Any]]) -> bool:
+    """Receive what a queue holds into ``received``; True once anything has arrived (for ``wait_for``)."""
+    received.extend(sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []))
+    return bool(received)

@@ -213,7 +213,7 @@ def test_stream_images_carry_nested_binaries_as_base64() -> None:
 
 
 def test_s3_keys_keep_their_slashes_and_records_gain_what_s3_sends() -> None:
-    moto_event = {
+    moto_event: dict[str, Any] = {
         "Records": [
             {
                 "eventName": "ObjectCreated:Put",

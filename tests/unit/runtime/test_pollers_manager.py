@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -127,8 +128,9 @@ def test_a_missing_function_leaves_the_messages_on_the_queue(stack: MotoStack) -
 
 @pytest.mark.parametrize(("option", "value"), [("poll_interval_s", 0), ("refresh_interval_s", -1.0)])
 def test_bad_intervals_are_refused_by_name(option: str, value: float) -> None:
+    options: dict[str, Any] = {option: value}
     with pytest.raises(ValueError, match=f"^{option}:"):
-        EventSourcePollers(FakeInvoker(), aws_endpoint="http://127.0.0.1:1", region=REGION, **{option: value})
+        EventSourcePollers(FakeInvoker(), aws_endpoint="http://127.0.0.1:1", region=REGION, **options)
 
 
 def test_a_mapping_to_an_alias_invokes_through_the_alias(stack: MotoStack) -> None:

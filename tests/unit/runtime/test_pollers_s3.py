@@ -58,6 +58,7 @@ def test_an_upload_invokes_the_function_with_the_object_key(stack: MotoStack) ->
     assert record["s3"]["object"]["size"] == 6
     assert record["s3"]["object"]["sequencer"]
     parsed = S3Model.model_validate(invoker.calls[0].event)  # what a Powertools parser handler accepts
+    assert parsed.Records[0].s3.object is not None
     assert parsed.Records[0].s3.object.key == "uploads/my+photo.jpg"
 
 

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.parser.models import SqsModel
 
-from tests.unit.runtime.test_pollers_harness import FakeInvoker, MotoStack, running_pollers, wait_for
+from tests.unit.runtime.test_pollers_harness import (
+    FakeInvoker,
+    MotoStack,
+    receive_into,
+    running_pollers,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -95,9 +101,7 @@ def test_a_failed_record_alone_is_retried_and_lands_in_the_dlq_after_max_receive
     with running_pollers(stack, invoker):
         sqs = stack.client("sqs")
         dead: list[dict[str, Any]] = []
-        assert wait_for(
-            lambda: dead.extend(sqs.receive_message(QueueUrl=dlq_url).get("Messages", [])) or bool(dead)
-        )
+        assert wait_for(lambda: receive_into(sqs, dlq_url, dead))
         assert wait_for(lambda: queue_is_empty(stack, url))
 
     assert [m["Body"] for m in dead] == ["poison"]

@@ -12,7 +12,13 @@ from aws_lambda_powertools.utilities.parser.models import (
     DynamoDBStreamModel,
 )
 
-from tests.unit.runtime.test_pollers_harness import FakeInvoker, MotoStack, running_pollers, wait_for
+from tests.unit.runtime.test_pollers_harness import (
+    FakeInvoker,
+    MotoStack,
+    receive_into,
+    running_pollers,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -245,11 +251,7 @@ def test_a_discarded_batch_is_reported_to_the_on_failure_destination(stack: Moto
     received: list[dict[str, Any]] = []
 
     with running_pollers(stack, invoker):
-        assert wait_for(
-            lambda: bool(
-                received.extend(sqs.receive_message(QueueUrl=failures_url).get("Messages", [])) or received
-            )
-        )
+        assert wait_for(lambda: receive_into(sqs, failures_url, received))
 
     record = DynamoDBStreamLambdaOnFailureDestinationModel.model_validate_json(received[0]["Body"])
     assert record.request_context.condition == "RetryAttemptsExhausted"
