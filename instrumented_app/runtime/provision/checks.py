@@ -11,8 +11,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from instrumented_app.runtime.provision.clients import Clients
 from instrumented_app.runtime.provision.direct import (
     PUBLISHED_WITH,
@@ -21,7 +19,7 @@ from instrumented_app.runtime.provision.direct import (
     metric_transformations,
     state_machine_definition,
 )
-from instrumented_app.runtime.provision.errors import ProvisioningError
+from instrumented_app.runtime.provision.errors import SERVICE_ERRORS, ProvisioningError, service_error
 from instrumented_app.runtime.provision.stack import DeployedStack
 
 Check = Callable[[Clients, DeployedStack, str, dict[str, Any], dict[str, Any]], list[str]]
@@ -330,8 +328,8 @@ def check_stack(clients: Clients, stack: DeployedStack) -> None:
         resource = stack.template["Resources"][lid]
         try:
             found = check(clients, stack, lid, stack.resolve(resource.get("Properties", {})), resource)
-        except ClientError as exc:
-            found = [f"cannot be read back: {exc.response.get('Error', {}).get('Message', exc)}"]
+        except SERVICE_ERRORS as exc:
+            found = [f"cannot be read back: {service_error(exc)}"]
         problems += [f"{lid} ({rtype}): {problem}" for problem in found]
     if problems:
         raise ProvisioningError(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from instrumented_app.runtime.provision.attributes import (
     attributes_of,
@@ -24,7 +25,12 @@ from instrumented_app.runtime.provision.attributes import (
 from instrumented_app.runtime.provision.checks import check_stack
 from instrumented_app.runtime.provision.clients import Clients
 from instrumented_app.runtime.provision.direct import CREATORS, fix_bucket, fix_state_machine
-from instrumented_app.runtime.provision.errors import ProvisioningError
+from instrumented_app.runtime.provision.errors import (
+    CREATION_ERRORS,
+    SERVICE_ERRORS,
+    ProvisioningError,
+    service_error,
+)
 from instrumented_app.runtime.provision.plan import Plan, creation_order, make_plan
 from instrumented_app.runtime.provision.rollback import roll_back
 from instrumented_app.runtime.provision.stack import DeployedStack
@@ -68,7 +74,7 @@ def provision(
         ordered = {lid: resources[lid] for lid in template["Resources"] if lid in resources}
         deployed = DeployedStack(stack_name, region, account_id, template, ordered, dict(attributes))
         check_stack(clients, deployed)
-    except (ProvisioningError, ClientError, BotoCoreError) as exc:
+    except (ProvisioningError, ClientError, BotoCoreError, ResponseParserError) as exc:
         leftovers = roll_back(clients, stack, plan.direct)
         undone = "rolled back" if not leftovers else "rolled back except: " + "; ".join(leftovers)
         raise ProvisioningError(f"{exc}\n(stack {stack_name!r} {undone})") from exc
@@ -125,8 +131,10 @@ def _create_stack(clients: Clients, stack_name: str, plan: Plan) -> None:
         cfn.create_stack(
             StackName=stack_name, TemplateBody=json.dumps(plan.cfn_template), Capabilities=_CAPABILITIES
         )
-    except (ClientError, BotoCoreError) as exc:
-        raise ProvisioningError(f"moto's CloudFormation refused stack {stack_name!r}: {exc}") from exc
+    except SERVICE_ERRORS as exc:
+        raise ProvisioningError(
+            f"moto's CloudFormation refused stack {stack_name!r}: {service_error(exc)}"
+        ) from exc
     deadline = time.monotonic() + STACK_TIMEOUT_S
     while True:
         status = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
@@ -190,8 +198,8 @@ def _fix_up(clients: Clients, stack: DeployedStack, plan: Plan) -> None:
             continue
         try:
             fix(clients, physical, stack.resolve(stack.template["Resources"][lid].get("Properties", {})))
-        except ClientError as exc:
-            raise ProvisioningError(f"{lid} ({rtype}) could not be completed: {exc}") from exc
+        except SERVICE_ERRORS as exc:
+            raise ProvisioningError(f"{lid} ({rtype}) could not be completed: {service_error(exc)}") from exc
 
 
 def _create_directly(clients: Clients, stack: DeployedStack, plan: Plan) -> None:
@@ -204,8 +212,10 @@ def _create_directly(clients: Clients, stack: DeployedStack, plan: Plan) -> None
             physical, attributes = CREATORS[resource["Type"]](
                 clients, lid, properties, resource, stack.stack_name
             )
-        except (ClientError, KeyError) as exc:
-            raise ProvisioningError(f"{lid} ({resource['Type']}) could not be created: {exc}") from exc
+        except CREATION_ERRORS as exc:
+            raise ProvisioningError(
+                f"{lid} ({resource['Type']}) could not be created: {service_error(exc)}"
+            ) from exc
         stack.resources[lid] = (resource["Type"], physical)
         stack.attributes[lid] = attributes
 

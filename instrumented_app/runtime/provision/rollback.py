@@ -13,9 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from instrumented_app.runtime.provision.clients import Clients
+from instrumented_app.runtime.provision.errors import CREATION_ERRORS, SERVICE_ERRORS
 from instrumented_app.runtime.provision.stack import DeployedStack
 
 Deleter = Callable[[Clients, str, dict[str, Any]], None]
@@ -81,12 +80,12 @@ def roll_back(clients: Clients, stack: DeployedStack, direct: tuple[str, ...]) -
             continue
         try:
             deleter(clients, physical, stack.resolve(stack.template["Resources"][lid].get("Properties", {})))
-        except (ClientError, BotoCoreError, KeyError) as exc:
+        except CREATION_ERRORS as exc:
             failed.append(f"{lid} ({rtype}): {exc}")
     failed += _delete_stack(clients, stack.stack_name)
     for rtype, physical in stack.resources.values():
         if rtype == "AWS::StepFunctions::StateMachine":
-            with contextlib.suppress(ClientError, BotoCoreError):  # already gone with the stack
+            with contextlib.suppress(*SERVICE_ERRORS):  # already gone with the stack
                 clients.stepfunctions.delete_state_machine(stateMachineArn=physical)
     return failed
 
@@ -95,7 +94,7 @@ def _delete_stack(clients: Clients, stack_name: str) -> list[str]:
     cfn = clients.cloudformation
     try:
         cfn.delete_stack(StackName=stack_name)
-    except (ClientError, BotoCoreError) as exc:
+    except SERVICE_ERRORS as exc:
         return [f"stack {stack_name}: {exc}"]
     deadline = time.monotonic() + _DELETE_TIMEOUT_S
     while time.monotonic() < deadline:

@@ -36,12 +36,15 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     # as `sagawatch up` configures it: ASL executes for real, Lambda never looks for Docker.
-    # moto's config is process-wide, so what other tests in this process see is put back after.
+    # moto's state and config are process-wide, shared by every server in this process: start
+    # from nothing, and put back what other tests in this process expect afterwards.
+    httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
     before = httpx.get(f"{endpoint}/moto-api/config", timeout=10).json()
     httpx.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10).raise_for_status()
     yield endpoint
     restore = {"stepfunctions": {"execute_state_machine": False}, **before}
     httpx.post(f"{endpoint}/moto-api/config", json=restore, timeout=10).raise_for_status()
+    httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
     server.stop()
 
 
@@ -594,3 +597,27 @@ def test_sns_eventbridge_schedule_and_sqs_triggers_on_an_alias_all_provision(
         alias_arn,
         "arn:aws:lambda:us-east-1:123456789012:function:tr-on-rule:1",
     }
+
+
+def test_a_name_already_taken_in_moto_is_reported_in_the_services_words(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    _client(moto_endpoint, "dynamodb").create_table(
+        TableName="taken-table",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    template = tmp_path / "taken.yaml"
+    template.write_text(
+        "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+        "      TableName: taken-table\n      BillingMode: PAY_PER_REQUEST\n"
+        "      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]\n"
+        "      KeySchema: [{AttributeName: pk, KeyType: HASH}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ProvisioningError) as raised:
+        provision(template, endpoint_url=moto_endpoint, region=REGION, stack_name="taken")
+    assert "refused stack 'taken': ResourceInUseException: Table already exists: taken-table" in str(
+        raised.value
+    )
