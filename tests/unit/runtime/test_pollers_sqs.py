@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import SqsModel
 
 from tests.unit.runtime.test_pollers_harness import (
@@ -272,3 +274,24 @@ def test_filter_criteria_deliver_matching_messages_and_delete_the_rest(stack: Mo
 
     delivered = [r["body"] for c in invoker.calls for r in c.event["Records"]]
     assert delivered == [json.dumps({"amount": 25000})]
+
+
+def test_a_powertools_batch_handler_gets_only_its_failed_record_back(stack: MotoStack) -> None:
+    url, arn, _ = make_queue(stack, "powertools")
+    map_queue(stack, arn, "worker", partial=True)
+    send_all(stack, url, ["ok-1", "boom", "ok-2"])
+    processor = BatchProcessor(event_type=EventType.SQS)
+    seen: list[str] = []
+
+    def record_handler(record: SQSRecord) -> None:
+        seen.append(record.body)
+        if record.body == "boom" and seen.count("boom") == 1:
+            raise ValueError("first attempt fails")
+
+    invoker = FakeInvoker(
+        {"worker": lambda event: process_partial_response(event, record_handler, processor)}
+    )
+    with running_pollers(stack, invoker):
+        assert wait_for(lambda: queue_is_empty(stack, url))
+
+    assert Counter(seen) == {"ok-1": 1, "boom": 2, "ok-2": 1}
