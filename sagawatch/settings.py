@@ -8,7 +8,6 @@ unchanged.
 
 from __future__ import annotations
 
-import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sagawatch.contracts.saga import DEFAULT_STUCK_THRESHOLDS_S
+from sagawatch.serving import require_loopback
 
 
 class Settings(BaseSettings):
@@ -27,7 +27,7 @@ class Settings(BaseSettings):
         default=Path(".sagawatch"),
         description="State directory: embedded PostgreSQL data, stack.json, pid file.",
     )
-    host: str = Field(default="127.0.0.1", description="Address every local server binds to.")
+    host: str = Field(default="127.0.0.1", description="Loopback address every local server binds to.")
     region: str = Field(default="us-east-1", description="AWS region used for every client.")
     moto_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port.")
     api_port: int = Field(default=0, ge=0, le=65535, description="API front port; 0 picks a free port.")
@@ -57,13 +57,9 @@ class Settings(BaseSettings):
 
     @field_validator("host")
     @classmethod
-    def _host_is_an_address(cls, value: str) -> str:
-        if value == "localhost":
-            return value
-        try:
-            ipaddress.ip_address(value)
-        except ValueError as exc:
-            raise ValueError(f"host must be an IP address or 'localhost', got {value!r}") from exc
+    def _host_is_loopback(cls, value: str) -> str:
+        """The embedded stack is local stand-ins for AWS and SaaS: it never serves a network."""
+        require_loopback(value)
         return value
 
     @property

@@ -10,21 +10,16 @@ JSON on stop and read back on start.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
-import uvicorn
-
 from instrumented_app.saas_sim import commerce, membership, support
 from instrumented_app.saas_sim.gateway import build_app
 from instrumented_app.saas_sim.service import SimService
+from sagawatch.serving import LoopbackServer, ServerStartError, require_loopback
 
 #: name -> factory of a fresh service; adding a simulator is one entry here.
 SERVICES: dict[str, Callable[[], SimService]] = {
@@ -33,19 +28,9 @@ SERVICES: dict[str, Callable[[], SimService]] = {
     membership.NAME: membership.create_service,
 }
 
-_START_TIMEOUT_S = 10.0
-_STOP_TIMEOUT_S = 5.0
-
 
 class SimulatorError(RuntimeError):
     """The simulators could not start (bad host, port taken, a server that never came up)."""
-
-
-class _Running:
-    def __init__(self, server: uvicorn.Server, thread: threading.Thread, url: str) -> None:
-        self.server = server
-        self.thread = thread
-        self.url = url
 
 
 class SaasSimulators:
@@ -54,7 +39,10 @@ class SaasSimulators:
     def __init__(
         self, host: str = "127.0.0.1", ports: Mapping[str, int] | None = None, state_dir: Path | None = None
     ) -> None:
-        _require_loopback(host)
+        try:
+            require_loopback(host)
+        except ValueError as exc:
+            raise SimulatorError(str(exc)) from exc
         unknown = set(ports or {}) - set(SERVICES)
         if unknown:
             raise SimulatorError(f"ports: unknown simulator(s) {sorted(unknown)}; known: {sorted(SERVICES)}")
@@ -62,7 +50,7 @@ class SaasSimulators:
         self.ports = dict(ports or {})
         self.state_dir = state_dir
         self.services: dict[str, SimService] = {name: factory() for name, factory in SERVICES.items()}
-        self._running: dict[str, _Running] = {}
+        self._running: dict[str, LoopbackServer] = {}
 
     def start(self) -> dict[str, str]:
         """Serve every simulator; returns ``{name: base URL}``. Starting twice is an error."""
@@ -84,12 +72,7 @@ class SaasSimulators:
     def stop(self) -> None:
         """Stop every server (bounded wait) and save state when a ``state_dir`` was given."""
         for running in self._running.values():
-            running.server.should_exit = True
-        for running in self._running.values():
-            running.thread.join(timeout=_STOP_TIMEOUT_S)
-            if running.thread.is_alive():
-                running.server.force_exit = True
-                running.thread.join(timeout=_STOP_TIMEOUT_S)
+            running.stop()
         if self._running:
             self._save_state()
         self._running.clear()
@@ -103,40 +86,14 @@ class SaasSimulators:
     ) -> None:
         self.stop()
 
-    def _serve(self, service: SimService, port: int) -> _Running:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on sockets that say they are TCP, and without
-        # it every answer (headers and body written apart) waits ~40 ms for a delayed ACK.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    def _serve(self, service: SimService, port: int) -> LoopbackServer:
+        # A short graceful shutdown: a faulted call may be hanging on purpose.
+        server = LoopbackServer(build_app(service), self.host, port, name=service.name, graceful_shutdown_s=1)
         try:
-            sock.bind((self.host, port))
-        except OSError as exc:
-            sock.close()
-            raise SimulatorError(f"{service.name}: cannot bind {self.host}:{port}: {exc}") from exc
-        sock.listen(128)
-        config = uvicorn.Config(
-            build_app(service),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"saas-sim-{service.name}", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                raise SimulatorError(f"{service.name}: the server did not start within {_START_TIMEOUT_S}s")
-            time.sleep(0.01)
-        bound_port = sock.getsockname()[1]
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return _Running(server, thread, f"http://{host}:{bound_port}")
+            server.start()
+        except ServerStartError as exc:
+            raise SimulatorError(str(exc)) from exc
+        return server
 
     def _state_file(self, name: str) -> Path | None:
         return None if self.state_dir is None else self.state_dir / f"{name}.json"
@@ -156,14 +113,3 @@ class SaasSimulators:
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(service.snapshot()), encoding="utf-8")
             os.replace(tmp, path)
-
-
-def _require_loopback(host: str) -> None:
-    if host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError as exc:
-        raise SimulatorError(f"host: must be a loopback IP address, got {host!r}") from exc
-    if not loopback:
-        raise SimulatorError(f"host: the simulators serve loopback only, got {host!r}")

@@ -33,3 +33,16 @@ def test_stuck_thresholds_fall_back_to_the_default_entry(monkeypatch: pytest.Mon
     settings = Settings()
     assert settings.stuck_threshold_s("order") == 30
     assert settings.stuck_threshold_s("something_new") == 60
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "10.1.2.3", "192.168.0.10"])
+def test_a_non_loopback_address_is_refused(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
+    monkeypatch.setenv("SAGAWATCH_HOST", address)
+    with pytest.raises(ValidationError, match="loopback"):
+        Settings()
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_any_loopback_address_is_accepted(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
+    monkeypatch.setenv("SAGAWATCH_HOST", address)
+    assert Settings().host == address

@@ -12,8 +12,6 @@ headers must go out exactly as the function set them.
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -23,7 +21,6 @@ from urllib.parse import parse_qsl
 
 import anyio
 import anyio.to_thread
-import uvicorn
 
 from instrumented_app.runtime.api_front.events import HttpRequest
 from instrumented_app.runtime.api_front.gateway import Gateway, finalize
@@ -36,6 +33,7 @@ from instrumented_app.runtime.api_front.responses import (
 )
 from instrumented_app.runtime.api_front.routes import RouteTable, strip_stage
 from instrumented_app.runtime.types import Invoker
+from sagawatch.serving import LoopbackServer
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +47,6 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 INTEGRATION_TIMEOUT_S = 29.0
 #: Requests in flight at once (worker threads); more wait for a free one.
 MAX_CONCURRENT = 64
-_START_TIMEOUT_S = 10.0
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
@@ -166,57 +163,21 @@ class ApiFront:
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.routes = routes
-        self._host = host
-        self._port = port
         self._metrics = ApiMetrics(routes.api_name, routes.stage)
         self._app = _AsgiFront(Gateway(routes, invoker), self._metrics, integration_timeout_s, max_body_bytes)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-        self.url = ""
+        self._server = LoopbackServer(self._app, host, port, name="api-front")
+
+    @property
+    def url(self) -> str:
+        return self._server.url
 
     def start(self) -> str:
         """Bind, serve in a background thread, and return the base URL (``http://127.0.0.1:PORT``)."""
-        if self._server is not None:
-            return self.url
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the listening
-        # socket says so, and without it each response waits ~40 ms for a delayed ACK (Nagle).
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        sock.listen(1024)
-        config = uvicorn.Config(
-            self._app, log_level="warning", access_log=False, lifespan="off", http="h11", server_header=False
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="api-front", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if not server.started:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError(f"the API front did not start on {self._host}:{self._port}")
-        self._server, self._thread, self._socket = server, thread, sock
-        port = sock.getsockname()[1]
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        self.url = f"http://{host}:{port}"
-        return self.url
+        return self.url if self._server.started else self._server.start()
 
     def stop(self) -> None:
         """Stop accepting, let requests in flight finish (bounded), and release the port."""
-        if self._server is None:
-            return
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=_START_TIMEOUT_S)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
+        self._server.stop()
 
     def drain_metrics(self) -> list[MetricDatum]:
         """``AWS/ApiGateway`` data points since the last drain, for the stack to ``put_metric_data``."""
