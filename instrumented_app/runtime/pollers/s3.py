@@ -10,9 +10,9 @@ multipart, Delete, with moto's filter matching) with no listing or diffing.
 It needs moto in this process, as ``sagawatch up`` and the tests run it.
 
 S3 invokes Lambda asynchronously (``Event``): the upload returns at once and
-the invocation happens afterwards, retried twice on a function error (Lambda
-waits about 1 and 2 minutes; here ``retry_delays_s``), then dropped with an
-error log line.
+the invocation happens afterwards (a few at once, in no promised order),
+retried twice on a function error (Lambda waits about 1 and 2 minutes; here
+``retry_delays_s``), then dropped with an error log line.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
@@ -35,6 +36,8 @@ from instrumented_app.runtime.types import Invoker
 
 #: Events waiting for the dispatcher; beyond this an event is dropped with an error (bounded memory).
 MAX_QUEUED_EVENTS = 10_000
+#: Asynchronous invocations running at once (Lambda scales further; a few are enough on one machine).
+ASYNC_WORKERS = 4
 #: What S3 puts where a real request carries identities; present so Powertools' S3Model accepts the event.
 LOCAL_PRINCIPAL = "AWS:LOCAL"
 LOCAL_SOURCE_IP = "127.0.0.1"
@@ -97,7 +100,7 @@ class _Due:
 
 
 class S3NotificationDispatcher:
-    """Invokes functions with the S3 events handed over, one at a time, retrying as async Lambda does."""
+    """Invokes functions with the S3 events handed over, a few at a time, retrying as async Lambda does."""
 
     def __init__(
         self,
@@ -106,13 +109,20 @@ class S3NotificationDispatcher:
         region: str,
         poll_interval_s: float = 0.2,
         retry_delays_s: tuple[float, ...] = (1.0, 2.0),
+        workers: int = ASYNC_WORKERS,
     ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers: must be >= 1, got {workers}")
         self.region = region
         self._invoker = invoker
         self._poll_interval_s = poll_interval_s
         self._retry_delays_s = retry_delays_s
         self._incoming: queue.Queue[_Due] = queue.Queue(maxsize=MAX_QUEUED_EVENTS)
-        self._retries: list[_Due] = []
+        self._retries: list[_Due] = []  # a heap, shared with the workers under _retries_lock
+        self._retries_lock = threading.Lock()
+        self._workers = workers
+        self._free_workers = threading.BoundedSemaphore(workers)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"s3-notifications-{region}")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"s3-notifications-{region}", daemon=True)
 
@@ -123,13 +133,28 @@ class S3NotificationDispatcher:
         self._thread.start()
 
     def stop(self, timeout: float) -> bool:
-        """Stop taking events and end the thread; False if it is still running after ``timeout``."""
+        """Stop taking events and end the thread; False if it is still running after ``timeout``.
+
+        Invocations already running finish (the invoker bounds them by the function's timeout);
+        events still waiting, and retries not yet due, are dropped with one log line.
+        """
         with _sinks_lock:
             if self in _sinks:
                 _sinks.remove(self)
         self._stop.set()
+        deadline = time.monotonic() + timeout
         if self._thread.is_alive():
             self._thread.join(timeout)
+        # All workers free means no invocation runs: then the pool's threads end at once.
+        idle = all(
+            self._free_workers.acquire(timeout=max(0.0, deadline - time.monotonic()))
+            for _ in range(self._workers)
+        )
+        self._pool.shutdown(wait=idle, cancel_futures=True)
+        with self._retries_lock:
+            dropped = self._incoming.qsize() + len(self._retries)
+        if dropped:
+            log.warning("%d S3 notifications not delivered: the runtime stopped first", dropped)
         return not self._thread.is_alive()
 
     def submit(self, function_arn: str, event: dict[str, Any]) -> None:
@@ -142,42 +167,58 @@ class S3NotificationDispatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if not self._free_workers.acquire(timeout=self._poll_interval_s):
+                continue
             due = self._next_due()
-            if due is not None:
-                self._deliver(due)
+            if due is None or self._stop.is_set():
+                self._free_workers.release()
+                continue
+            self._pool.submit(self._deliver, due)
 
     def _next_due(self) -> _Due | None:
         """A retry whose time has come, else a new event (waiting at most one poll interval)."""
         now = time.monotonic()
-        if self._retries and self._retries[0].at <= now:
-            return heapq.heappop(self._retries)
-        wait_s = self._poll_interval_s
-        if self._retries:
-            wait_s = min(wait_s, self._retries[0].at - now)
+        with self._retries_lock:
+            if self._retries and self._retries[0].at <= now:
+                return heapq.heappop(self._retries)
+            wait_s = self._poll_interval_s
+            if self._retries:
+                wait_s = min(wait_s, self._retries[0].at - now)
         try:
             return self._incoming.get(timeout=max(wait_s, 0.0))
         except queue.Empty:
             return None
 
     def _deliver(self, due: _Due) -> None:
+        try:
+            self._invoke(due)
+        finally:
+            self._free_workers.release()
+
+    def _invoke(self, due: _Due) -> None:
         target = function_target(due.function_arn)
         try:
             result = self._invoker.invoke(target.name, due.event, qualifier=target.qualifier)
         except LookupError:
             log.error("S3 notification dropped: function %s not found", target.name)
             return
-        if result.ok:
-            return
+        except Exception:
+            log.exception("S3 notification to %s: the invoker failed", target.name)
+            failure = "invoker failure"
+        else:
+            if result.error is None:
+                return
+            failure = result.error.error_type
         if due.attempt < len(self._retry_delays_s):
-            delay = self._retry_delays_s[due.attempt]
-            heapq.heappush(
-                self._retries, _Due(time.monotonic() + delay, due.attempt + 1, due.function_arn, due.event)
+            retry = _Due(
+                time.monotonic() + self._retry_delays_s[due.attempt],
+                due.attempt + 1,
+                due.function_arn,
+                due.event,
             )
+            with self._retries_lock:
+                heapq.heappush(self._retries, retry)
             return
-        assert result.error is not None
         log.error(
-            "S3 notification to %s dropped after %d attempts: %s",
-            target.name,
-            due.attempt + 1,
-            result.error.error_type,
+            "S3 notification to %s dropped after %d attempts: %s", target.name, due.attempt + 1, failure
         )

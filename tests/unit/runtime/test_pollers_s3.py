@@ -89,3 +89,22 @@ def test_an_upload_returns_before_the_function_runs(stack: MotoStack) -> None:
         stack.client("s3").put_object(Bucket="slow", Key="big.png", Body=b"png")  # would hang if synchronous
         assert wait_for(lambda: len(invoker.calls) == 1)
         release.set()
+
+
+def test_uploads_are_handled_concurrently_as_asynchronous_invokes(stack: MotoStack) -> None:
+    notify_on_upload(stack, "parallel", "thumbnailer")
+    both_running = threading.Barrier(2, timeout=5)  # breaks unless two invocations overlap
+
+    def waits_for_the_other(event: dict[str, Any]) -> str:
+        both_running.wait()
+        return "done"
+
+    invoker = FakeInvoker({"thumbnailer": waits_for_the_other})
+    with running_pollers(stack, invoker):
+        s3 = stack.client("s3")
+        s3.put_object(Bucket="parallel", Key="a.png", Body=b"a")
+        s3.put_object(Bucket="parallel", Key="b.png", Body=b"b")
+        assert wait_for(lambda: len(invoker.calls) == 2)
+        assert wait_for(lambda: both_running.n_waiting == 0)
+
+    assert not both_running.broken
