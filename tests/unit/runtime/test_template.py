@@ -137,7 +137,7 @@ def test_diagnostics_ping_answers_with_the_callers_correlation_id_and_logs_it() 
     assert isinstance(stream_handler, logging.StreamHandler)
     previous = stream_handler.setStream(out)
     try:
-        response = diagnostics.handler(_ping_event({"X-Correlation-Id": "smoke-42"}), _Context())  # type: ignore[arg-type]
+        response = diagnostics.handler(_ping_event({"X-Correlation-Id": "smoke-42"}), _Context())
     finally:
         stream_handler.setStream(previous)
 
@@ -156,7 +156,7 @@ def test_diagnostics_ping_answers_with_the_callers_correlation_id_and_logs_it() 
 def test_diagnostics_ping_mints_a_correlation_id_when_none_is_sent() -> None:
     from instrumented_app.handlers.diagnostics import handler
 
-    response = handler(_ping_event({}), _Context())  # type: ignore[arg-type]
+    response = handler(_ping_event({}), _Context())
 
     minted = json.loads(response["body"])["correlation_id"]
     assert minted and response["headers"]["X-Correlation-Id"] == minted
