@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from instrumented_app.runtime.template import APP_TEMPLATE
+from sagawatch.aws import aws_session
 
 if TYPE_CHECKING:
     from instrumented_app.runtime.invoker import LocalInvoker
@@ -67,6 +68,7 @@ class LocalRuntime:
         """Start everything; returns the API endpoints by logical id."""
         from instrumented_app.runtime.api_front import ApiFront
         from instrumented_app.runtime.api_front.from_template import route_tables_from_template
+        from instrumented_app.runtime.api_front.metrics import MetricsPublisher
         from instrumented_app.runtime.invoker import LocalInvoker
         from instrumented_app.runtime.pollers import EventSourcePollers, install_moto_hooks
         from instrumented_app.runtime.provision import provision
@@ -75,7 +77,9 @@ class LocalRuntime:
         try:
             # Before any message is sent: moto's own (Docker-less, lossy) delivery must be off.
             install_moto_hooks()
-            self._deployed = provision(self._template_path, endpoint_url=self._aws_endpoint, region=self._region)
+            self._deployed = provision(
+                self._template_path, endpoint_url=self._aws_endpoint, region=self._region
+            )
             self._invoker = LocalInvoker(
                 aws_endpoint=self._aws_endpoint,
                 region=self._region,
@@ -85,9 +89,19 @@ class LocalRuntime:
             self._stack.callback(self._invoker.close)
             self._stack.callback(install_sfn_bridge(self._invoker))
 
+            cloudwatch = aws_session(self._region, self._aws_endpoint).client(
+                "cloudwatch", endpoint_url=self._aws_endpoint
+            )
             tables = route_tables_from_template(self._deployed.template, self._deployed.resolve)
             for index, (logical_id, routes) in enumerate(tables.items()):
-                front = ApiFront(routes, self._invoker, host=self._host, port=self._api_port if index == 0 else 0)
+                front = ApiFront(
+                    routes, self._invoker, host=self._host, port=self._api_port if index == 0 else 0
+                )
+                # API Gateway's own metrics (Count, 4XXError, 5XXError, Latency) reach CloudWatch as on AWS;
+                # the publisher stops after the front, so the last requests' points are flushed too.
+                publisher = MetricsPublisher(front.drain_metrics, cloudwatch)
+                publisher.start()
+                self._stack.callback(publisher.stop)
                 self.api_endpoints[logical_id] = front.start()
                 self._stack.callback(front.stop)
 

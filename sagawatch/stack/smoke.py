@@ -13,10 +13,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import httpx
 import psycopg
 
+from sagawatch.aws import aws_session
 from sagawatch.contracts.correlation import CORRELATION_ID_HEADER
 from sagawatch.stack_info import StackInfo
 
@@ -29,7 +29,7 @@ Check = Callable[[StackInfo], str]
 
 
 def check_aws_answers(info: StackInfo) -> str:
-    sts = _session(info).client("sts", endpoint_url=info.aws_endpoint)
+    sts = aws_session(info.region, info.aws_endpoint).client("sts", endpoint_url=info.aws_endpoint)
     account = sts.get_caller_identity()["Account"]
     return f"moto answers at {info.aws_endpoint} (account {account})"
 
@@ -44,6 +44,16 @@ def check_databases_migrated(info: StackInfo) -> str:
             raise SmokeFailure(f"{label}: no migration applied")
         found.append(f"{label} at migration {count}")
     return ", ".join(found)
+
+
+def check_saas_simulators(info: StackInfo) -> str:
+    if not info.saas:
+        raise SmokeFailure("no SaaS simulator is published in stack.json")
+    for name, url in info.saas.items():
+        response = httpx.get(f"{url}/_admin/health", timeout=10)
+        if response.status_code != 200:
+            raise SmokeFailure(f"{name} at {url} answered {response.status_code} to /_admin/health")
+    return ", ".join(f"{name} {url}" for name, url in info.saas.items())
 
 
 class EndToEnd:
@@ -74,7 +84,7 @@ class EndToEnd:
         return f"GET {self.PING_PATH} -> 200 through the API front, correlation id {self.correlation_id}"
 
     def logs(self, info: StackInfo) -> str:
-        logs = _session(info).client("logs", endpoint_url=info.aws_endpoint)
+        logs = aws_session(info.region, info.aws_endpoint).client("logs", endpoint_url=info.aws_endpoint)
         found: list[dict[str, Any]] = []
         for _ in _until(self._wait_s):
             found = list(_log_lines_with(logs, self.correlation_id))
@@ -119,17 +129,11 @@ def default_checks() -> list[tuple[str, Check]]:
     return [
         ("aws", check_aws_answers),
         ("databases", check_databases_migrated),
+        ("saas", check_saas_simulators),
         ("api", end_to_end.api),
         ("logs", end_to_end.logs),
         ("traces", end_to_end.traces),
     ]
-
-
-def _session(info: StackInfo) -> boto3.session.Session:
-    """Credentials are moto's placeholders: the local stack accepts any."""
-    return boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=info.region
-    )
 
 
 def _until(wait_s: float, interval_s: float = 0.25) -> Iterator[int]:

@@ -91,6 +91,7 @@ def run_up(settings: Settings, *, smoke: bool = False) -> int:
 def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
     from collectors.otlp.server import TraceReceiver
     from instrumented_app.runtime.local import LocalRuntime
+    from instrumented_app.saas_sim.server import SaasSimulators
 
     # moto's CloudFormation imports most of moto on first use (seconds); do that while PostgreSQL
     # starts in its own process, so the two waits overlap instead of adding up.
@@ -116,6 +117,11 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
         otlp_endpoint = receiver.start()
         stack.callback(receiver.stop)
 
+    with _starting("the SaaS simulators"):
+        simulators = SaasSimulators(host=settings.host, state_dir=settings.home / "saas")
+        saas = simulators.start()
+        stack.callback(simulators.stop)
+
     with _starting("the local Lambda runtime"):
         runtime = LocalRuntime(
             aws_endpoint=aws_endpoint,
@@ -123,7 +129,10 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
             otlp_endpoint=settings.otel_exporter_otlp_endpoint or otlp_endpoint,
             host=settings.host,
             api_port=settings.api_port,
-            extra_env={"DATABASE_URL": databases.aurora_url},
+            extra_env={
+                "DATABASE_URL": databases.aurora_url,
+                **{f"SAGAWATCH_{name.upper()}_URL": url for name, url in saas.items()},
+            },
         )
         runtime.start()
         stack.callback(runtime.stop)
@@ -137,6 +146,7 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
         otlp_endpoint=otlp_endpoint,
         aurora_url=databases.aurora_url,
         audit_url=databases.audit_url,
+        saas=saas,
         extra={f"api:{name}": url for name, url in list(runtime.api_endpoints.items())[1:]},
     )
 
