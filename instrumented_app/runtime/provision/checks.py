@@ -2,7 +2,11 @@
 
 A check returns what differs, in words an operator can act on ("RedrivePolicy.maxReceiveCount
 is 5, the template says 2"); an empty list means the resource is as declared. A resource
-that does not exist at all raises a ``ClientError`` inside its check, reported the same way.
+that does not exist at all makes its check raise a service error, reported the same way.
+
+Not compared, because moto 5.2.5 cannot hold them: a function's ``TracingConfig`` (its
+CloudFormation path drops it and ``UpdateFunctionConfiguration`` ignores it), and the alias
+qualifier of a mapping's ``FunctionArn`` (see ``_function_arns``).
 """
 
 from __future__ import annotations
