@@ -25,6 +25,6 @@ What moto 5.2.5's CloudFormation gets wrong, and what is done about it:
 
 from instrumented_app.runtime.provision.deploy import STACK_TIMEOUT_S, provision
 from instrumented_app.runtime.provision.errors import ProvisioningError
-from instrumented_app.runtime.provision.stack import DeployedStack, RestApiDefinition
+from instrumented_app.runtime.provision.stack import DeployedStack
 
-__all__ = ["STACK_TIMEOUT_S", "DeployedStack", "ProvisioningError", "RestApiDefinition", "provision"]
+__all__ = ["STACK_TIMEOUT_S", "DeployedStack", "ProvisioningError", "provision"]

@@ -23,16 +23,6 @@ _NO_VALUE = object()
 
 
 @dataclass(frozen=True)
-class RestApiDefinition:
-    """One REST API as the local API front serves it: its OpenAPI body, stage and id."""
-
-    logical_id: str
-    api_id: str
-    stage: str
-    body: dict[str, Any]  # as in the template: resolve intrinsics with ``DeployedStack.resolve``
-
-
-@dataclass(frozen=True)
 class DeployedStack:
     """A stack as provisioned: its translated template and every resource's physical id."""
 
@@ -57,25 +47,6 @@ class DeployedStack:
     def of_type(self, resource_type: str) -> dict[str, str]:
         """Logical id -> physical id of every resource of one type, in template order."""
         return {lid: pid for lid, (rtype, pid) in self.resources.items() if rtype == resource_type}
-
-    def rest_apis(self) -> list[RestApiDefinition]:
-        """Every ``AWS::ApiGateway::RestApi`` with an inline body, and the stage SAM deploys it to."""
-        apis = []
-        resources = self.template["Resources"]
-        for lid, resource in resources.items():
-            if resource["Type"] != "AWS::ApiGateway::RestApi" or "Body" not in resource.get("Properties", {}):
-                continue
-            stages = [
-                r["Properties"]["StageName"]
-                for r in resources.values()
-                if r["Type"] == "AWS::ApiGateway::Stage" and r["Properties"].get("RestApiId") == {"Ref": lid}
-            ]
-            if not stages:
-                raise ProvisioningError(f"{lid}: the REST API has no AWS::ApiGateway::Stage to serve it on")
-            apis.append(
-                RestApiDefinition(lid, self.physical_id(lid), str(stages[0]), resource["Properties"]["Body"])
-            )
-        return apis
 
     @property
     def outputs(self) -> dict[str, Any]:

@@ -451,28 +451,33 @@ def test_a_resource_that_cannot_be_made_is_named_and_the_stack_rolled_back(
     assert again.physical_id("Billing").endswith("/broken-billing")
 
 
-def test_rest_apis_give_the_api_front_each_body_with_its_stage_and_id(
+def test_route_tables_give_the_api_front_each_api_on_its_stage_with_its_id(
     app_stack: DeployedStack, fixture_stack: DeployedStack
 ) -> None:
-    (app_api,) = app_stack.rest_apis()
-    assert (app_api.logical_id, app_api.stage, app_api.api_id) == (
+    from instrumented_app.runtime.api_front.from_template import route_tables_from_template
+
+    (app_api,) = route_tables_from_template(app_stack.template, app_stack.resolve).items()
+    assert (app_api[0], app_api[1].stage, app_api[1].api_id) == (
         "AppApi",
         "v1",
         app_stack.physical_id("AppApi"),
     )
-    assert "/diagnostics/ping" in app_api.body["paths"]
-    (fixture_api,) = fixture_stack.rest_apis()
-    assert set(fixture_api.body["paths"]) == {"/echo", "/validated", "/mock/status", "/canary"}
+    assert {route.resource for route in app_api[1].routes} == {"/diagnostics/ping"}
+    (fixture_api,) = route_tables_from_template(fixture_stack.template, fixture_stack.resolve).values()
+    assert {route.resource for route in fixture_api.routes} == {
+        "/echo",
+        "/validated",
+        "/mock/status",
+        "/canary",
+    }
 
 
 def test_the_api_front_reads_every_fixture_route_through_resolve(fixture_stack: DeployedStack) -> None:
     """The provisioned stack and the API front agree: names resolve to functions that exist."""
-    from instrumented_app.runtime.api_front.routes import LambdaTarget, MockResponse, RouteTable
+    from instrumented_app.runtime.api_front.from_template import route_tables_from_template
+    from instrumented_app.runtime.api_front.routes import LambdaTarget, MockResponse
 
-    (api,) = fixture_stack.rest_apis()
-    table = RouteTable.from_openapi(
-        api.body, fixture_stack.resolve, api.stage, api_id=api.api_id, account_id=fixture_stack.account_id
-    )
+    (table,) = route_tables_from_template(fixture_stack.template, fixture_stack.resolve).values()
     targets = {(route.method, route.resource): route.integration for route in table.routes}
     assert targets[("GET", "/echo")] == LambdaTarget(
         "fx-echo", None, "arn:aws:lambda:us-east-1:123456789012:function:fx-echo"
