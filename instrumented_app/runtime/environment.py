@@ -155,10 +155,6 @@ class ExecutionEnvironment:
         self._reader: FrameReader | None = None
         self._from_worker = -1
 
-    @property
-    def alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
     def start(self) -> Outcome:
         """Start the worker and wait for its init; the outcome carries init lines and any init error."""
         request_r, request_w = os.pipe()
