@@ -9,6 +9,7 @@ Provisioning, the API front and the pollers all read this one translation.
 from __future__ import annotations
 
 import copy
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -84,13 +85,18 @@ def translate(sam: dict[str, Any], region: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=8)
-def _translated_cached(path: Path, mtime_ns: int, region: str) -> dict[str, Any]:
+def _translated_cached(path: Path, digest: str, region: str) -> dict[str, Any]:
     return translate(load_sam_template(path), region)
 
 
 def translated_template(path: Path = APP_TEMPLATE, region: str = "us-east-1") -> dict[str, Any]:
-    """The translated template, cached per file version; callers get their own copy."""
-    return copy.deepcopy(_translated_cached(path, path.stat().st_mtime_ns, region))
+    """The translated template, cached per file content (not mtime: a rewrite within the clock's
+    resolution would be missed); callers get their own copy."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise TemplateError(f"cannot read template {path}: {exc}") from exc
+    return copy.deepcopy(_translated_cached(path, digest, region))
 
 
 def _packaged(sam: dict[str, Any]) -> dict[str, Any]:

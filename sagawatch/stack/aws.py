@@ -35,5 +35,11 @@ class MotoServer:
         httpx.post(f"{self.endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10).raise_for_status()
         return self.endpoint
 
+    def reset(self) -> None:
+        """Forget every resource. moto's backends are process-wide, so servers in one process share
+        state: tests that start their own server reset it before and after."""
+        httpx.post(f"{self.endpoint}/moto-api/reset", timeout=30).raise_for_status()
+        httpx.post(f"{self.endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10).raise_for_status()
+
     def stop(self) -> None:
         self._server.stop()

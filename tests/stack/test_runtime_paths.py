@@ -76,6 +76,7 @@ class Stack:
 def stack() -> Iterator[Stack]:
     moto = MotoServer("127.0.0.1", 0)
     endpoint = moto.start()
+    moto.reset()
     runtime = LocalRuntime(
         aws_endpoint=endpoint, region=REGION, otlp_endpoint=None, template_path=FIXTURE_TEMPLATE
     )
@@ -84,6 +85,7 @@ def stack() -> Iterator[Stack]:
         yield Stack(runtime, endpoint)
     finally:
         runtime.stop()
+        moto.reset()
         moto.stop()
 
 
