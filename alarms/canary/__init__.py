@@ -1,0 +1,10 @@
+"""Canary analysis and control for a function deployed as two versions behind a weighted alias.
+
+* ``alarms.canary.judge`` -- the pure core: Kayenta-style judgement of canary (v2) samples against
+  baseline (v1) samples per metric (``judge``, ``classify_metric``, ``JudgeConfig``, ``CanaryResult``).
+* ``alarms.canary.metrics`` -- the data edge: per-version samples from CloudWatch metrics or from
+  Lambda's REPORT lines in CloudWatch Logs (``SampleSource`` and its two implementations).
+* ``alarms.canary.control`` -- the alias: read it, set the canary weight, promote, roll back; each
+  change returns an audit record.
+* ``alarms.canary.cli`` -- ``sagawatch canary status | judge | set | promote | rollback``.
+"""
