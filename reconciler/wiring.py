@@ -1,0 +1,62 @@
+"""Build a ``Reconciler`` from endpoints: one ``httpx.Client`` per SaaS, the Aurora source, the store.
+
+The CLI and the scheduler both call ``open_reconciler``; tests build a
+``Reconciler`` from the same parts when they need to reach inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+
+import httpx
+
+from reconciler.config import EndpointError, Endpoints, ReconcileSettings
+from reconciler.mapping import MAPPINGS
+from reconciler.run import Reconciler
+from reconciler.sources.aurora import AuroraSource
+from reconciler.sources.base import Source
+from reconciler.sources.http import RetryPolicy
+from reconciler.sources.registry import saas_source, saas_writer
+from reconciler.sources.writer import SaasWriter
+from reconciler.store import AuditStore
+from sagawatch.migrations import apply_migrations
+
+SCHEMA_PACKAGE = "reconciler.schema"
+
+
+@contextmanager
+def open_reconciler(
+    endpoints: Endpoints, settings: ReconcileSettings, systems: Sequence[str] | None = None
+) -> Iterator[Reconciler]:
+    """A ready ``Reconciler`` over ``systems`` (default: every mapped system); clients closed on exit."""
+    chosen = list(systems) if systems else sorted(MAPPINGS)
+    missing = [s for s in chosen if s not in endpoints.saas]
+    if missing:
+        raise EndpointError(
+            f"system {missing}: no base URL (not in the running stack, nor in SAGAWATCH_RECONCILE_SAAS_URLS)"
+        )
+    apply_migrations(endpoints.audit_url, SCHEMA_PACKAGE)
+    retry = RetryPolicy(attempts=settings.retry_attempts, max_wait_s=settings.max_retry_wait_s)
+    with ExitStack() as stack:
+        clients = {
+            system: stack.enter_context(
+                httpx.Client(base_url=endpoints.saas[system], timeout=settings.http_timeout_s)
+            )
+            for system in chosen
+        }
+        sources: dict[str, Source] = {
+            system: saas_source(
+                system,
+                client,
+                retry=retry,
+                sort_chunk_size=settings.sort_chunk_size,
+                spill_dir=settings.spill_dir,
+            )
+            for system, client in clients.items()
+        }
+
+        def writer(system: str) -> SaasWriter:
+            return saas_writer(system, clients[system], retry=retry)
+
+        yield Reconciler(AuroraSource(endpoints.aurora_url), sources, AuditStore(endpoints.audit_url), writer)
