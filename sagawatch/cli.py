@@ -24,6 +24,7 @@ app = typer.Typer(
 LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "alarms": ("alarms.cli:app", "Metric filters and alarms: test patterns, simulate alarms"),
     "faults": ("instrumented_app.saas_sim.cli:app", "Fault switches of the SaaS simulators"),
+    "reconcile": ("reconciler.cli:app", "Diff Aurora against every SaaS; report and repair drift"),
 }
 
 
