@@ -33,6 +33,9 @@ class SaasUnavailable(SaasError):
 
     ``retryable`` says whether trying again is safe for this request;
     ``retry_after_s`` is the server's ``Retry-After``, when it sent one.
+    An answer (5xx, 429) is ``definite``: these APIs, like the IETF
+    Idempotency-Key draft, keep no result for a server error, so the write did
+    not happen. No answer at all (timeout, dropped connection) is not.
     """
 
     error_code = "SAAS_UNAVAILABLE"
@@ -50,6 +53,7 @@ class SaasUnavailable(SaasError):
         super().__init__(system, operation, message, status)
         self.retryable = retryable
         self.retry_after_s = retry_after_s
+        self.definite = status is not None
 
 
 class SaasRejected(SaasError):

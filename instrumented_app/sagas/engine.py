@@ -1,0 +1,223 @@
+"""The orchestrator: runs a ``SagaDefinition`` forward, compensates in reverse, resumes from the store.
+
+Rules, all driven by what the store says (so a fresh process can pick up any saga):
+
+- forward, steps run in order; a step recorded ``SUCCEEDED`` is skipped, any
+  other is (re)run with its stable idempotency key;
+- a step that raises is ``FAILED``; the saga turns ``COMPENSATING`` and every
+  step that may have written is compensated in reverse order: those that
+  succeeded, and the failed one itself unless its error was definite (a SaaS
+  that answered "no" wrote nothing; one that timed out may have);
+- all compensations done: ``COMPENSATED``; one that fails leaves its step
+  ``COMPENSATING`` with the error and the saga ``FAILED`` (a person, or
+  ``resume``, retries it);
+- a ``SimulatedCrash`` (the fault hook) or any ``BaseException`` is not
+  recorded: the saga stays as it was, which is exactly what a stuck-saga
+  query finds and ``resume`` continues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from instrumented_app.sagas.definition import SagaDefinition, SimulatedCrash, Step, StepContext, step_keys
+from instrumented_app.sagas.records import SagaRecord, SagaStore, StepRecord
+from sagawatch.contracts import SagaState, SagaStatus, StepStatus
+
+#: Longest error text kept on a row (vendor errors can be long; rows are read on dashboards).
+MAX_ERROR_CHARS = 500
+#: Step statuses after which a compensation is owed (a FAILED step owes one only if its outcome is unknown).
+_COMPENSABLE = frozenset({StepStatus.SUCCEEDED, StepStatus.COMPENSATING})
+
+#: Called as each step starts, forward or back: ``(saga_id, saga_type, step_name)``; logging binds here.
+StepListener = Callable[[str, str, str], None]
+
+
+def is_definite(exc: BaseException) -> bool:
+    """An error says whether its outcome is known with a ``definite`` attribute; unknown by default."""
+    return bool(getattr(exc, "definite", False))
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    code = getattr(exc, "error_code", None)
+    prefix = f"[{code}] " if isinstance(code, str) and code else ""
+    return (prefix + text)[:MAX_ERROR_CHARS]
+
+
+class SagaEngine:
+    """Runs sagas of any definition against one store."""
+
+    def __init__(
+        self,
+        store: SagaStore,
+        *,
+        crash_after: str | None = None,
+        on_step: StepListener | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        #: Fault hook: raise ``SimulatedCrash`` right after this step's success is recorded.
+        self.crash_after = crash_after
+        self.on_step = on_step
+        self.now = now
+
+    def create(
+        self,
+        definition: SagaDefinition,
+        *,
+        saga_id: str,
+        correlation_id: str,
+        payload: Mapping[str, Any],
+    ) -> SagaRecord:
+        """Record a new saga (PENDING, every step PENDING with its keys); nothing runs yet."""
+        started = self.now()
+        deadline = (
+            None if definition.deadline_s is None else started + timedelta(seconds=definition.deadline_s)
+        )
+        steps = []
+        for seq, step in enumerate(definition.steps):
+            forward, backward = step_keys(saga_id, step.name)
+            steps.append(
+                StepRecord(
+                    saga_id=saga_id,
+                    name=step.name,
+                    seq=seq,
+                    status=StepStatus.PENDING,
+                    idempotency_key=forward,
+                    compensation_key=backward,
+                )
+            )
+        record = SagaRecord(
+            state=SagaState(
+                id=saga_id,
+                type=definition.saga_type,
+                correlation_id=correlation_id,
+                status=SagaStatus.PENDING,
+                started_at=started,
+                updated_at=started,
+                deadline=deadline,
+            ),
+            payload=dict(payload),
+            steps=steps,
+        )
+        self.store.create(record)
+        return record
+
+    def run(self, definition: SagaDefinition, saga_id: str) -> SagaRecord:
+        """Take the saga from wherever its record says to a terminal status, and return the record."""
+        record = self.store.load(saga_id)
+        if record.state.type != definition.saga_type:
+            raise ValueError(f"saga {saga_id} is of type {record.state.type!r}, not {definition.saga_type!r}")
+        if not self.needs_work(record):
+            return record
+        status = record.state.status
+        going_forward = status in (SagaStatus.PENDING, SagaStatus.RUNNING)
+        self.store.update_saga(
+            saga_id,
+            status=SagaStatus.RUNNING if going_forward else SagaStatus.COMPENSATING,
+            add_attempt=True,
+        )
+        if going_forward and self._forward(definition, record):
+            self.store.update_saga(saga_id, status=SagaStatus.SUCCEEDED, current_step=None)
+            return self.store.load(saga_id)
+        self._backward(definition, self.store.load(saga_id))
+        return self.store.load(saga_id)
+
+    @staticmethod
+    def needs_work(record: SagaRecord) -> bool:
+        """Live sagas, and FAILED ones whose compensation is unfinished, can be (re)run."""
+        if not record.state.terminal:
+            return True
+        return record.state.status is SagaStatus.FAILED and any(
+            step.status is StepStatus.COMPENSATING for step in record.steps
+        )
+
+    def _forward(self, definition: SagaDefinition, record: SagaRecord) -> bool:
+        """Run the steps not yet done; True when all succeeded, False after recording a failure."""
+        state = record.state
+        for step, row in zip(definition.steps, record.steps, strict=True):
+            if row.status is StepStatus.SUCCEEDED:
+                continue
+            self._announce(state, step.name)
+            self.store.update_saga(state.id, current_step=step.name)
+            self.store.update_step(state.id, row.seq, status=StepStatus.RUNNING, started=True)
+            try:
+                result = step.do(self._context(record, step, row.idempotency_key, row.result))
+            except Exception as exc:
+                error = describe(exc)
+                self.store.update_step(
+                    state.id,
+                    row.seq,
+                    status=StepStatus.FAILED,
+                    finished=True,
+                    error=error,
+                    outcome_unknown=not is_definite(exc),
+                )
+                self.store.update_saga(
+                    state.id,
+                    status=SagaStatus.COMPENSATING,
+                    last_error=f"{step.name}: {error}",
+                    failed_step=step.name,
+                )
+                return False
+            self.store.update_step(
+                state.id,
+                row.seq,
+                status=StepStatus.SUCCEEDED,
+                finished=True,
+                error=None,
+                result=dict(result) if result else None,
+            )
+            if self.crash_after == step.name:
+                raise SimulatedCrash(f"fault hook: crash after step {step.name!r} of saga {state.id}")
+        return True
+
+    def _backward(self, definition: SagaDefinition, record: SagaRecord) -> None:
+        state = record.state
+        for step, row in reversed(list(zip(definition.steps, record.steps, strict=True))):
+            owed = row.status in _COMPENSABLE or (row.status is StepStatus.FAILED and row.outcome_unknown)
+            if not owed:
+                if row.status is StepStatus.PENDING:
+                    self.store.update_step(state.id, row.seq, status=StepStatus.SKIPPED)
+                continue
+            if not self._compensate(record, step, row):
+                self.store.update_saga(state.id, status=SagaStatus.FAILED)
+                return
+        self.store.update_saga(state.id, status=SagaStatus.COMPENSATED, current_step=None)
+
+    def _compensate(self, record: SagaRecord, step: Step, row: StepRecord) -> bool:
+        state = record.state
+        self._announce(state, step.name)
+        self.store.update_saga(state.id, current_step=step.name)
+        self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATING)
+        if step.compensate is not None:
+            try:
+                step.compensate(self._context(record, step, row.compensation_key, row.result))
+            except Exception as exc:
+                error = f"compensation failed: {describe(exc)}"
+                self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATING, error=error)
+                self.store.update_saga(state.id, last_error=f"{step.name}: {error}")
+                return False
+        self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATED, finished=True)
+        return True
+
+    def _context(
+        self, record: SagaRecord, step: Step, key: str, result: Mapping[str, Any] | None
+    ) -> StepContext:
+        state = record.state
+        return StepContext(
+            saga_id=state.id,
+            saga_type=state.type,
+            correlation_id=state.correlation_id,
+            step=step.name,
+            payload=record.payload,
+            idempotency_key=key,
+            result=result,
+        )
+
+    def _announce(self, state: SagaState, step: str) -> None:
+        if self.on_step is not None:
+            self.on_step(state.id, state.type, step)
