@@ -31,6 +31,13 @@ def bridged(stack: MotoStack) -> Iterator[LocalInvoker]:
             uninstall()
 
 
+def _sent(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as the test sent it. When OpenTelemetry's botocore instrumentation is active in this
+    process (importing an instrumented handler turns it on), boto3 adds ``headers.traceparent`` to a
+    Lambda payload, as it does on AWS; that is not the bridge's doing."""
+    return {key: value for key, value in event.items() if key != "headers"}
+
+
 def _arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
 
@@ -61,7 +68,7 @@ def test_a_task_that_succeeds_returns_the_handlers_output(stack: MotoStack, brid
 
     assert execution["status"] == "SUCCEEDED"
     output = json.loads(execution["output"])
-    assert output["event"] == {"order_id": "o-1"}
+    assert _sent(output["event"]) == {"order_id": "o-1"}
     assert output["greeting"] == "from the handler"
 
 
@@ -141,10 +148,10 @@ def test_a_plain_lambda_invoke_against_moto_runs_the_real_handler(
     failed = lam.invoke(FunctionName=failing, Payload=json.dumps({"order_id": 3}))
 
     body = json.loads(answer["Payload"].read())
-    assert (body["event"], body["greeting"]) == ({"x": 1}, "hi")
+    assert (_sent(body["event"]), body["greeting"]) == ({"x": 1}, "hi")
     assert "FunctionError" not in answer
     assert answer["ExecutedVersion"] == "$LATEST"
-    assert "echo called with {'x': 1}" in base64.b64decode(answer["LogResult"]).decode()
+    assert "echo called with {'x': 1" in base64.b64decode(answer["LogResult"]).decode()
     assert failed["FunctionError"] == "Unhandled"
     assert json.loads(failed["Payload"].read())["errorType"] == "ValueError"
 
@@ -159,7 +166,7 @@ def test_an_event_invoke_runs_in_the_background(stack: MotoStack, bridged: Local
     assert answer["StatusCode"] == 202
     bridged.flush()
     assert wait_for(
-        lambda: any("echo called with {'async': True}" in m for _, m in log_messages(stack, name)),
+        lambda: any("echo called with {'async': True" in m for _, m in log_messages(stack, name)),
         what="the background invocation's log line",
     )
 
@@ -178,7 +185,7 @@ def test_uninstall_restores_moto_and_unknown_functions_still_get_lambdas_404(sta
     answer = lam.invoke(FunctionName=name, Payload=b'{"order_id": 1}')
 
     assert "FunctionError" not in answer  # moto's own happy-path echo again, not the failing handler
-    assert json.loads(answer["Payload"].read()) == {"order_id": 1}
+    assert _sent(json.loads(answer["Payload"].read())) == {"order_id": 1}
 
 
 def test_an_alias_invoked_through_moto_runs_the_version_it_points_at(
