@@ -1,0 +1,275 @@
+"""CloudWatch Logs events -> rows: pure, so that it can be tested line by line and timed alone.
+
+Every event becomes a ``LogRow``; nothing is dropped. A line in the log-line contract
+(``sagawatch.contracts.logline``) has its fields lifted into columns; Lambda's platform lines
+(``START``/``END``/``REPORT``, timeouts, the runtime's ``[LEVEL]`` prefix) get their request id
+and, for ``REPORT``, an ``InvocationRow``; EMF blobs are checked for shape (``collectors.logs.emf``).
+What breaks a rule comes back as a ``ParseProblem`` beside the row, for ``collector_errors``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+
+from collectors.logs.emf import EmfShapeError, check_emf
+from sagawatch.contracts.logline import REQUIRED_LOG_FIELDS
+
+LAMBDA_GROUP_PREFIX = "/aws/lambda/"
+
+#: Lambda's stream names: ``2026/11/24/[$LATEST]0123abcd`` or ``2026/11/24/[7]0123abcd``.
+_STREAM_VERSION = re.compile(r"\[([^\]]+)\]")
+_PLATFORM = re.compile(r"^(START|END|REPORT) RequestId: ([0-9A-Za-z-]+)")
+_TIMEOUT = re.compile(r"^\S+ ([0-9A-Za-z-]+) Task timed out after")
+#: Lambda's default handler for plain ``logging``/print-with-prefix: ``[LEVEL]\ttime\trequest-id\tmessage``.
+_ROOT_HANDLER = re.compile(
+    r"^\[(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]\s+\S+\s+([0-9A-Za-z-]{8,})\s+(.*)$"
+)
+_REPORT_FIELD = re.compile(r"([A-Za-z ]+): ([^\t]+)")
+_REQUIRED = frozenset(REQUIRED_LOG_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    """One ``log_lines`` row (column order is ``LOG_COLUMNS``)."""
+
+    ts: datetime
+    log_group: str
+    log_stream: str
+    seq: int
+    kind: str  # json | platform | text | emf
+    function_name: str | None
+    function_version: str | None
+    level: str | None
+    request_id: str | None
+    correlation_id: str | None
+    saga_id: str | None
+    saga_type: str | None
+    saga_step: str | None
+    trace_id: str | None
+    span_id: str | None
+    error_code: str | None
+    message: str | None
+    raw: str
+
+
+LOG_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(LogRow))
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationRow:
+    """One ``invocations`` row, from a ``REPORT`` line."""
+
+    ts: datetime
+    log_group: str
+    log_stream: str
+    seq: int
+    function_name: str | None
+    function_version: str | None
+    request_id: str
+    duration_ms: float | None
+    billed_ms: float | None
+    memory_mb: int | None
+    max_memory_mb: int | None
+    init_ms: float | None
+    status: str | None
+    error_type: str | None
+
+
+INVOCATION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(InvocationRow))
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """Something in a line that breaks a contract; the line is still stored."""
+
+    kind: str  # malformed_json | log_contract | emf_shape
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEvent:
+    row: LogRow
+    invocation: InvocationRow | None = None
+    problem: ParseProblem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamContext:
+    """What the group and stream names say about every event in them (computed once per stream)."""
+
+    log_group: str
+    log_stream: str
+    function_name: str | None
+    function_version: str | None
+
+    @classmethod
+    def of(cls, log_group: str, log_stream: str) -> StreamContext:
+        function = (
+            log_group[len(LAMBDA_GROUP_PREFIX) :] if log_group.startswith(LAMBDA_GROUP_PREFIX) else None
+        )
+        match = _STREAM_VERSION.search(log_stream)
+        return cls(log_group, log_stream, function or None, match.group(1) if match else None)
+
+
+def parse_event(ctx: StreamContext, seq: int, timestamp_ms: int, message: str) -> ParsedEvent:
+    """One CloudWatch Logs event -> its row, the invocation it reports (if any) and any problem."""
+    ts = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+    line = message.rstrip("\n")
+    if "\x00" in line:  # PostgreSQL text cannot hold NUL; one such line must not block its stream
+        line = line.replace("\x00", "\ufffd")
+    if line.startswith("{"):
+        return _parse_json(ctx, seq, ts, line)
+    return _parse_text(ctx, seq, ts, line)
+
+
+def _parse_json(ctx: StreamContext, seq: int, ts: datetime, line: str) -> ParsedEvent:
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        return ParsedEvent(
+            _text_row(ctx, seq, ts, line, "text"), problem=ParseProblem("malformed_json", f"not JSON: {exc}")
+        )
+    if not isinstance(obj, dict):
+        return ParsedEvent(_text_row(ctx, seq, ts, line, "text"))
+    if "_aws" in obj:
+        problem = None
+        try:
+            check_emf(obj)
+        except EmfShapeError as exc:
+            problem = ParseProblem("emf_shape", str(exc))
+        row = _text_row(ctx, seq, ts, line, "emf")
+        return ParsedEvent(row, problem=problem)
+    row = LogRow(
+        ts,
+        ctx.log_group,
+        ctx.log_stream,
+        seq,
+        "json",
+        _str(obj.get("function_name")) or ctx.function_name,
+        _str(obj.get("function_version")) or ctx.function_version,
+        _str(obj.get("level")),
+        _str(obj.get("function_request_id")),
+        _str(obj.get("correlation_id")),
+        _str(obj.get("saga_id")),
+        _str(obj.get("saga_type")),
+        _str(obj.get("saga_step")),
+        _str(obj.get("trace_id") or obj.get("xray_trace_id")),
+        _str(obj.get("span_id")),
+        _str(obj.get("error_code")),
+        _message(obj.get("message")),
+        line,
+    )
+    missing = _REQUIRED.difference(obj)
+    if missing:
+        detail = f"log line lacks contract fields: {', '.join(sorted(missing))}"
+        return ParsedEvent(row, problem=ParseProblem("log_contract", detail))
+    return ParsedEvent(row)
+
+
+def _parse_text(ctx: StreamContext, seq: int, ts: datetime, line: str) -> ParsedEvent:
+    platform = _PLATFORM.match(line)
+    if platform:
+        keyword, request_id = platform.groups()
+        row = _text_row(ctx, seq, ts, line, "platform", request_id=request_id)
+        invocation = _report(ctx, seq, ts, request_id, line) if keyword == "REPORT" else None
+        return ParsedEvent(row, invocation)
+    timeout = _TIMEOUT.match(line)
+    if timeout:
+        return ParsedEvent(
+            _text_row(ctx, seq, ts, line, "platform", request_id=timeout.group(1), level="ERROR")
+        )
+    root = _ROOT_HANDLER.match(line)
+    if root:
+        level, request_id, text = root.groups()
+        return ParsedEvent(
+            _text_row(ctx, seq, ts, line, "text", request_id=request_id, level=level, message=text)
+        )
+    return ParsedEvent(_text_row(ctx, seq, ts, line, "text"))
+
+
+def parse_report(line: str) -> dict[str, str]:
+    """``REPORT RequestId: x\\tDuration: 1.2 ms\\t...`` -> {"Duration": "1.2 ms", ...}."""
+    return {key.strip(): value.strip() for key, value in _REPORT_FIELD.findall(line)}
+
+
+def _report(ctx: StreamContext, seq: int, ts: datetime, request_id: str, line: str) -> InvocationRow:
+    fields = parse_report(line)
+    return InvocationRow(
+        ts,
+        ctx.log_group,
+        ctx.log_stream,
+        seq,
+        ctx.function_name,
+        ctx.function_version,
+        request_id,
+        _number(fields.get("Duration")),
+        _number(fields.get("Billed Duration")),
+        _integer(fields.get("Memory Size")),
+        _integer(fields.get("Max Memory Used")),
+        _number(fields.get("Init Duration")),
+        fields.get("Status"),
+        fields.get("Error Type"),
+    )
+
+
+def _text_row(
+    ctx: StreamContext,
+    seq: int,
+    ts: datetime,
+    line: str,
+    kind: str,
+    *,
+    request_id: str | None = None,
+    level: str | None = None,
+    message: str | None = None,
+) -> LogRow:
+    return LogRow(
+        ts,
+        ctx.log_group,
+        ctx.log_stream,
+        seq,
+        kind,
+        ctx.function_name,
+        ctx.function_version,
+        level,
+        request_id,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        message,  # None: the raw line is the message (not stored twice)
+        line,
+    )
+
+
+def _str(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _message(value: object) -> str | None:
+    """Powertools logs dicts as objects; keep them as JSON text so the column stays text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _number(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text.split()[0])
+    except ValueError:
+        return None
+
+
+def _integer(text: str | None) -> int | None:
+    number = _number(text)
+    return None if number is None else int(number)

@@ -1,0 +1,223 @@
+"""One collection pass over every kind (``Collector.run_once``), and the loop ``sagawatch up`` runs.
+
+Each kind is collected apart: a failure in one (Aurora down, a queue gone) is recorded in
+``collector_errors`` and the others still run. Only an unreachable audit store fails the pass,
+since there is nowhere to record anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from collectors.errors import CollectorError, unreachable, write_errors
+from collectors.logs.collect import LogCollector
+from collectors.metrics import MetricCollector, write_metric_points
+from collectors.partitions import Partitions
+from collectors.queues import QueueCollector, write_queue_pass
+from collectors.retention import RetentionReport, enforce
+from collectors.sagas.aurora import fetch_sagas
+from collectors.sagas.model import SagaRecord, assess_all
+from collectors.sagas.stepfunctions import collect_executions
+from collectors.sagas.store import aurora_watermark, settled_executions, write_sagas
+from collectors.settings import PassLimits, RetentionSettings
+from sagawatch.aws import aws_session
+from sagawatch.redact import redact
+from sagawatch.settings import Settings
+from sagawatch.stack_info import StackInfo
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5
+
+
+@dataclass
+class PassReport:
+    """What one pass gathered: counts per kind, the errors it recorded, how long each part took."""
+
+    started_at: datetime
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[CollectorError] = field(default_factory=list)
+    durations_s: dict[str, float] = field(default_factory=dict)
+    duration_s: float = 0.0
+    retention: RetentionReport | None = None
+
+    def lines(self) -> list[str]:
+        """Human-readable summary, one line per kind and per error."""
+        out = [f"pass at {self.started_at:%Y-%m-%d %H:%M:%S} UTC took {self.duration_s * 1000:.0f} ms"]
+        for kind, count in self.counts.items():
+            out.append(f"  {kind:22} {count:>8}")
+        if self.retention and (
+            self.retention.dropped_partitions or any(self.retention.deleted_rows.values())
+        ):
+            out.append(
+                f"  retention: dropped {len(self.retention.dropped_partitions)} partitions,"
+                f" deleted {sum(self.retention.deleted_rows.values())} rows"
+            )
+        for error in self.errors:
+            out.append(f"  error {error.kind}: {error.source}: {error.detail}")
+        return out
+
+
+class Collector:
+    """Collects logs, queues, sagas and metrics of one stack into its audit store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stack_info: StackInfo,
+        *,
+        limits: PassLimits | None = None,
+        retention: RetentionSettings | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._audit_url = settings.audit_database_url or stack_info.audit_url
+        self._aurora_url = settings.database_url or stack_info.aurora_url
+        self._limits = limits or PassLimits()
+        self._retention = retention or RetentionSettings()
+        self._clock = clock
+        self._partitions = Partitions()
+        self._last_retention: float | None = None
+        session = aws_session(stack_info.region, stack_info.aws_endpoint or None)
+        endpoint = stack_info.aws_endpoint or None
+        self._logs = LogCollector(
+            session.client("logs", endpoint_url=endpoint), self._partitions, self._limits
+        )
+        cloudwatch = session.client("cloudwatch", endpoint_url=endpoint)
+        self._queues = QueueCollector(
+            session.client("sqs", endpoint_url=endpoint), cloudwatch, self._limits.dlq_peek_messages
+        )
+        self._metrics = MetricCollector(cloudwatch, self._limits.metrics_window_s)
+        self._sfn = session.client("stepfunctions", endpoint_url=endpoint)
+
+    def run_once(self) -> PassReport:
+        """One pass; raises only when the audit store cannot be reached."""
+        started = time.monotonic()
+        report = PassReport(started_at=self._clock())
+        try:
+            audit = psycopg.connect(self._audit_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.Error as exc:
+            raise RuntimeError(f"cannot reach the audit store: {redact(str(exc))}") from None
+        with audit:
+            for name, part in (
+                ("logs", self._collect_logs),
+                ("queues", self._collect_queues),
+                ("sagas", self._collect_sagas),
+                ("metrics", self._collect_metrics),
+            ):
+                part_started = time.monotonic()
+                try:
+                    part(audit, report)
+                except Exception as exc:  # one kind failing must not stop the others
+                    log.exception("collecting %s failed", name)
+                    error = unreachable(f"{name}_failed", name, exc)
+                    report.errors.append(error)
+                    write_errors(audit, [error])
+                report.durations_s[name] = time.monotonic() - part_started
+            if self._retention_due():
+                report.retention = enforce(audit, self._retention, self._partitions, self._clock())
+        report.duration_s = time.monotonic() - started
+        return report
+
+    def _retention_due(self) -> bool:
+        now = time.monotonic()
+        if self._last_retention is not None and now - self._last_retention < self._retention.check_interval_s:
+            return False
+        self._last_retention = now
+        return True
+
+    def _collect_logs(self, audit: psycopg.Connection, report: PassReport) -> None:
+        stats = self._logs.run(audit)
+        report.counts["log_lines"] = stats.lines
+        report.counts["invocations"] = stats.invocations
+        report.counts["log_problems"] = stats.problems
+        report.counts["log_streams_read"] = stats.streams_read
+        report.errors += stats.errors
+
+    def _collect_queues(self, audit: psycopg.Connection, report: PassReport) -> None:
+        now = self._clock()
+        result = self._queues.run(now)
+        write_queue_pass(audit, self._partitions, result, now)
+        write_errors(audit, result.errors)
+        report.counts["queues"] = len(result.samples)
+        report.counts["dlq_messages_seen"] = len(result.dlq_messages)
+        report.errors += result.errors
+
+    def _collect_sagas(self, audit: psycopg.Connection, report: PassReport) -> None:
+        records: list[SagaRecord] = []
+        errors: list[CollectorError] = []
+        try:
+            with psycopg.connect(self._aurora_url, connect_timeout=CONNECT_TIMEOUT_S) as aurora:
+                records += fetch_sagas(aurora, aurora_watermark(audit), self._limits.saga_overlap_s)
+        except psycopg.Error as exc:
+            errors.append(unreachable("aurora_unreachable", "saga", exc))
+        executions = collect_executions(
+            self._sfn, lambda arns: settled_executions(audit, arns), self._limits.executions_per_machine
+        )
+        records += executions.records
+        errors += executions.errors
+        now = self._clock()
+        assessed = assess_all(records, now, self._settings.stuck_threshold_s)
+        write_sagas(audit, assessed, now)
+        write_errors(audit, errors)
+        report.counts["sagas"] = len(records)
+        report.counts["sagas_stuck"] = sum(1 for _, verdict in assessed if verdict.stuck)
+        report.errors += errors
+
+    def _collect_metrics(self, audit: psycopg.Connection, report: PassReport) -> None:
+        result = self._metrics.run(self._clock())
+        write_metric_points(audit, self._partitions, result.points)
+        write_errors(audit, result.errors)
+        report.counts["metric_points"] = len(result.points)
+        report.errors += result.errors
+
+
+class CollectorLoop:
+    """Runs ``collector.run_once`` every ``interval_s`` on one thread, so passes never overlap."""
+
+    def __init__(self, collector: Any, interval_s: float) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"interval_s: must be positive, got {interval_s}")
+        self._collector = collector
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_report: PassReport | None = None
+        self.last_error: str | None = None
+        self.passes = 0
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("CollectorLoop is already started")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="collector-loop", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Ask the loop to end and wait (bounded) for the pass in progress to finish."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                log.warning("collector pass still running %.0f s after stop", timeout_s)
+        self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self.last_report = self._collector.run_once()
+                self.last_error = None
+            except Exception as exc:  # the loop outlives a bad pass; the next one retries
+                self.last_error = redact(str(exc))
+                log.warning("collector pass failed: %s", self.last_error)
+            self.passes += 1
+            self._stop.wait(max(0.0, self._interval_s - (time.monotonic() - started)))
