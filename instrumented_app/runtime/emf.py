@@ -62,13 +62,18 @@ def looks_like_emf(line: str) -> bool:
 
 
 def parse_emf(line: str) -> list[MetricDatum]:
-    """One EMF blob -> one datum per (directive, dimension set, metric). Raises ``EmfError``."""
+    """One EMF blob -> one datum per (directive, dimension set, metric); [] for JSON that is not EMF.
+
+    Raises ``EmfError`` for a blob with an ``_aws`` member that is not valid EMF.
+    """
     try:
         blob = json.loads(line)
     except json.JSONDecodeError as exc:
         raise EmfError(f"not JSON: {exc}") from exc
     if not isinstance(blob, dict):
         raise EmfError("root: expected a JSON object")
+    if "_aws" not in blob:
+        return []  # an ordinary JSON log line that merely mentions "_aws" somewhere: not EMF
     meta = _field(blob, "_aws", dict, "root")
     timestamp = meta.get("Timestamp")
     if timestamp is not None and (isinstance(timestamp, bool) or not isinstance(timestamp, int)):

@@ -155,7 +155,8 @@ def test_the_shipper_skips_and_counts_bad_blobs_and_ships_the_good_ones() -> Non
     cloudwatch = RecordingCloudWatch()
     shipper = EmfMetricShipper(cloudwatch)
 
-    shipper.ship(["START RequestId: x", '{"_aws": 5}', good, '{"_aws" broken', "plain text"])
+    mentions = json.dumps({"level": "INFO", "request": {"_aws": "a nested key, not EMF"}})
+    shipper.ship(["START RequestId: x", '{"_aws": 5}', good, '{"_aws" broken', "plain text", mentions])
 
     assert shipper.malformed_blobs == 2
     assert len(cloudwatch.calls) == 1
