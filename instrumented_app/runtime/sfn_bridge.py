@@ -19,7 +19,9 @@ What else in moto reaches this method (and so now runs real handlers):
   ``Event`` runs in the background and answers 202 at once, ``DryRun`` runs nothing);
 - SQS event source mappings made in moto (``send_sqs_batch``: moto invokes once per
   message, synchronously inside ``SendMessage``);
-- EventBridge rule targets that are Lambda ARNs (``moto/events/notifications.py``).
+- Lambda targets of rules matching S3's EventBridge notifications (``moto/events/notifications.py``).
+  (``PutEvents`` to a rule with a Lambda target is a 500 in moto 5.2.5: ``Rule.send_to_targets``
+  raises ``NotImplementedError``; route EventBridge to Lambda through SQS, or deliver it yourself.)
 What does *not*: SNS -> Lambda subscriptions, DynamoDB stream mappings, Kinesis, S3
 bucket notifications and CloudWatch Logs subscriptions call ``LambdaFunction.invoke``
 directly, which in moto wants Docker. The runtime's own pollers cover those paths.
