@@ -11,6 +11,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import TypeAdapter, ValidationError
 
+from alarms.commands import register as register_standard_set_commands
 from alarms.evaluate.composite import CompositeAlarmDefinition, evaluate_composite_alarm
 from alarms.evaluate.evaluator import Datapoint, UnsupportedAlarmError, evaluate_alarm
 from alarms.evaluate.model import AlarmDefinition, AlarmStateValue
@@ -23,7 +24,7 @@ _STATES = TypeAdapter(dict[str, AlarmStateValue])
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="Metric filters and alarms: test patterns, simulate alarms.",
+    help="Metric filters and alarms: test patterns, simulate alarms, deploy the standard set.",
 )
 
 
@@ -143,3 +144,7 @@ def simulate_composite(
     except KeyError as exc:
         _fail(str(exc.args[0]))
     typer.echo(json.dumps(state.summary(), indent=2))
+
+
+# deploy | template | status: the standard set, in a module of its own (alarms.commands).
+register_standard_set_commands(app)

@@ -1,0 +1,44 @@
+"""Put an alarm set into CloudWatch (moto locally, AWS for real).
+
+``put_metric_filter`` and ``put_metric_alarm`` create or replace by name, so deploying the same
+set twice changes nothing: the deploy is idempotent by the API's own contract. A metric filter
+needs its log group, which Lambda creates on a function's first run: such filters are skipped
+and named, and the next deploy puts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from alarms.standard import AlarmSet
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    metric_filters: list[str] = field(default_factory=list)
+    alarms: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # filter name -> why
+
+
+def deploy(alarm_set: AlarmSet, logs: Any, cloudwatch: Any) -> DeployResult:
+    """Put every metric filter and every alarm; returns the names put and the filters skipped."""
+    result = DeployResult()
+    for metric_filter in alarm_set.metric_filters:
+        try:
+            logs.put_metric_filter(**metric_filter.to_put_metric_filter())
+        except logs.exceptions.ResourceNotFoundException:
+            result.skipped[metric_filter.filterName] = (
+                f"log group {metric_filter.logGroupName} does not exist yet"
+            )
+            continue
+        result.metric_filters.append(metric_filter.filterName)
+    for alarm in alarm_set.alarms:
+        cloudwatch.put_metric_alarm(**alarm.to_put_metric_alarm())
+        result.alarms.append(alarm.AlarmName)
+    return result
+
+
+def ensure_topic(sns: Any, name: str) -> str:
+    """The ARN of the actions' topic, created if missing (``create_topic`` is idempotent)."""
+    return str(sns.create_topic(Name=name)["TopicArn"])

@@ -1,0 +1,1 @@
+"""Audit-store tables of the alarms package (applied with ``apply_migrations(url, "alarms.schema")``)."""
