@@ -1,0 +1,126 @@
+"""The audit store on a real PostgreSQL: exactly-once pages, day partitions, retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+import pytest
+
+import collectors.logs.store as log_store
+from collectors.logs.collect import parse_page
+from collectors.logs.parse import StreamContext
+from collectors.logs.store import Position, commit_page, read_positions
+from collectors.partitions import Partitions, partition_days
+from collectors.retention import enforce
+from collectors.settings import RetentionSettings
+from sagawatch.migrations import apply_migrations
+
+GROUP, STREAM = "/aws/lambda/f", "2026/11/24/[$LATEST]x"
+CTX = StreamContext.of(GROUP, STREAM)
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def audit(fresh_db_url: str) -> Iterator[psycopg.Connection]:
+    apply_migrations(fresh_db_url, "collectors.schema")
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        yield conn
+
+
+def page(first_seq: int, count: int, start: datetime = NOW) -> list[dict[str, object]]:
+    base = int(start.timestamp() * 1000)
+    return [{"timestamp": base + i, "message": f"line {first_seq + i}"} for i in range(count)]
+
+
+def stored(conn: psycopg.Connection) -> list[tuple[int, str]]:
+    return [(r[0], r[1]) for r in conn.execute("SELECT seq, raw FROM log_lines ORDER BY seq").fetchall()]
+
+
+def test_a_page_and_its_position_are_stored_together_once(audit: psycopg.Connection) -> None:
+    partitions = Partitions()
+    new = Position("f/2", 3)
+    assert commit_page(audit, partitions, GROUP, STREAM, None, new, parse_page(CTX, 0, page(0, 3)))
+    # a second writer that read the same (absent) position loses the race and stores nothing
+    assert not commit_page(audit, partitions, GROUP, STREAM, None, new, parse_page(CTX, 0, page(0, 3)))
+    assert stored(audit) == [(0, "line 0"), (1, "line 1"), (2, "line 2")]
+    assert read_positions(audit, GROUP) == {STREAM: Position("f/2", 3, None)}
+    following = Position("f/4", 5)
+    assert commit_page(audit, partitions, GROUP, STREAM, new, following, parse_page(CTX, 3, page(3, 2)))
+    assert not commit_page(audit, partitions, GROUP, STREAM, new, following, parse_page(CTX, 3, page(3, 2)))
+    assert [seq for seq, _ in stored(audit)] == [0, 1, 2, 3, 4]
+
+
+def test_a_page_that_fails_midway_leaves_no_rows_and_no_position(
+    audit: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    partitions = Partitions()
+    real_copy = log_store.copy_rows
+
+    def copy_then_die(cur: psycopg.Cursor, rows: list[object], invocations: list[object]) -> None:
+        real_copy(cur, rows[:2], [])  # some rows reach the server ...
+        raise RuntimeError("collector killed mid-page")  # ... then the process dies
+
+    monkeypatch.setattr(log_store, "copy_rows", copy_then_die)
+    events = parse_page(CTX, 0, page(0, 5))
+    with pytest.raises(RuntimeError, match="killed"):
+        commit_page(audit, partitions, GROUP, STREAM, None, Position("f/4", 5), events)
+    assert stored(audit) == []
+    assert read_positions(audit, GROUP) == {}
+    monkeypatch.setattr(log_store, "copy_rows", real_copy)
+    assert commit_page(audit, partitions, GROUP, STREAM, None, Position("f/4", 5), events)
+    assert [seq for seq, _ in stored(audit)] == [0, 1, 2, 3, 4]
+
+
+def test_problems_are_recorded_with_the_page(audit: psycopg.Connection) -> None:
+    events = parse_page(CTX, 0, [{"timestamp": int(NOW.timestamp() * 1000), "message": "{broken"}])
+    assert commit_page(audit, Partitions(), GROUP, STREAM, None, Position("f/0", 1), events)
+    kinds = audit.execute("SELECT kind, source, sample FROM collector_errors").fetchall()
+    assert kinds == [("malformed_json", f"{GROUP} {STREAM} #0", "{broken")]
+    assert stored(audit) == [(0, "{broken")]
+
+
+def test_rows_of_past_days_get_their_own_partitions_and_retention_drops_them(
+    audit: psycopg.Connection,
+) -> None:
+    partitions = Partitions()
+    old = NOW - timedelta(days=20)
+    commit_page(audit, partitions, GROUP, STREAM, None, Position("a", 2), parse_page(CTX, 0, page(0, 2, old)))
+    commit_page(
+        audit, partitions, GROUP, STREAM, Position("a", 2), Position("b", 4), parse_page(CTX, 2, page(2, 2))
+    )
+    days = partition_days(audit, "log_lines")
+    assert days == sorted({old.date(), NOW.date()})
+    report = enforce(audit, RetentionSettings(logs_days=14), partitions, NOW)
+    assert report.dropped_partitions == [f"log_lines_p{old:%Y%m%d}"]
+    assert partition_days(audit, "log_lines") == [NOW.date()]
+    assert [seq for seq, _ in stored(audit)] == [2, 3]
+
+
+def test_batched_deletes_trim_unpartitioned_tables(audit: psycopg.Connection) -> None:
+    audit.execute(
+        "INSERT INTO collector_errors (at, kind, source, detail)"
+        " SELECT now() - (i || ' days')::interval, 'k', 's', 'd' FROM generate_series(0, 29) i"
+    )
+    audit.execute(
+        "INSERT INTO spans (trace_id, span_id, name, start_time, end_time, duration_ms)"
+        " SELECT 't', 's' || i, 'n', now() - (i || ' days')::interval, now(), 1 FROM generate_series(0, 9) i"
+    )
+    report = enforce(
+        audit, RetentionSettings(errors_days=14, spans_days=7, delete_batch=4), Partitions(), NOW
+    )
+    assert report.deleted_rows["collector_errors"] == 15  # days 15..29; day 14 is newer (SQL now() is later than NOW)
+    assert report.deleted_rows["spans"] == 2  # days 8 and 9
+    remaining = audit.execute("SELECT count(*) FROM collector_errors").fetchone()
+    assert remaining == (15,)
+
+
+def test_partition_for_a_day_is_made_once(audit: psycopg.Connection) -> None:
+    partitions = Partitions()
+    day = date(2026, 1, 1)
+    partitions.ensure_days(audit, "queue_samples", [day, day])
+    partitions.ensure_days(audit, "queue_samples", [day])
+    assert partition_days(audit, "queue_samples") == [day]
+    with pytest.raises(ValueError, match="not a partitioned"):
+        partitions.ensure_days(audit, "sagas", [day])
