@@ -110,7 +110,8 @@ def test_batched_deletes_trim_unpartitioned_tables(audit: psycopg.Connection) ->
     report = enforce(
         audit, RetentionSettings(errors_days=14, spans_days=7, delete_batch=4), Partitions(), NOW
     )
-    assert report.deleted_rows["collector_errors"] == 15  # days 15..29; day 14 is newer (SQL now() is later than NOW)
+    # days 15..29 go; day 14 stays (SQL's now() is later than NOW, so that row is inside the window)
+    assert report.deleted_rows["collector_errors"] == 15
     assert report.deleted_rows["spans"] == 2  # days 8 and 9
     remaining = audit.execute("SELECT count(*) FROM collector_errors").fetchone()
     assert remaining == (15,)
