@@ -1,0 +1,43 @@
+"""The queue worker Lambda: SQS batches of job messages, partial batch failures reported.
+
+The logic is ``instrumented_app.jobs.worker.Worker``; this module wires it to the
+table, the queue's ``maxReceiveCount`` (read from the queue's own redrive
+policy, so the template states it once) and the membership SaaS.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from instrumented_app.jobs.actions import default_actions
+from instrumented_app.jobs.config import JobsConfig
+from instrumented_app.jobs.membership import HttpMembership
+from instrumented_app.jobs.store import DynamoJobStore
+from instrumented_app.jobs.worker import Worker
+from instrumented_app.telemetry import instrumented
+
+
+def max_receive_count(sqs: Any, queue_url: str) -> int | None:
+    """The queue's ``maxReceiveCount``, or None when it has no redrive policy (no DLQ)."""
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])
+    policy = attributes.get("Attributes", {}).get("RedrivePolicy")
+    return int(json.loads(policy)["maxReceiveCount"]) if policy else None
+
+
+@cache
+def worker() -> Worker:
+    config = JobsConfig()  # read from the environment
+    if not config.sagawatch_membership_url:
+        raise RuntimeError("SAGAWATCH_MEMBERSHIP_URL is not set: the worker has no membership API to call")
+    return Worker(
+        store=DynamoJobStore(config.jobs_table, config.client("dynamodb")),
+        actions=default_actions(HttpMembership.at(config.sagawatch_membership_url)),
+        max_receive_count=max_receive_count(config.client("sqs"), config.jobs_queue_url),
+    )
+
+
+@instrumented
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return worker().handle_batch(event, context)

@@ -1,0 +1,115 @@
+"""Helpers of the jobs tests: resources, requests, a clock, and a worker harness on real SQS messages."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from instrumented_app.jobs.actions import default_actions
+from instrumented_app.jobs.enqueue import Enqueuer, SqsJobQueue
+from instrumented_app.jobs.membership import SaasCallFailed
+from instrumented_app.jobs.model import Job, JobRequest, MemberPayload
+from instrumented_app.jobs.redrive import JobsQueues
+from instrumented_app.jobs.store import DynamoJobStore
+from instrumented_app.jobs.worker import Worker
+from instrumented_app.runtime.pollers.events import sqs_event
+
+REGION = "us-east-1"
+MAX_RECEIVES = 3
+
+
+@dataclass
+class Aws:
+    endpoint: str
+    sqs: Any
+    dynamodb: Any
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def job_request(cust_no: str = "C0001", **payload: Any) -> JobRequest:
+    fields = {"full_name": "Hanako Yamada", "email": "hanako@example.com", **payload}
+    return JobRequest(kind="sync_member", cust_no=cust_no, payload=MemberPayload.model_validate(fields))
+
+
+class StepClock:
+    """A clock that moves one second per reading, so timestamps show the order of changes."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+class FakeMembership:
+    """Members by cust_no; a cust_no in ``failing`` answers like a broken API."""
+
+    def __init__(self, failing: set[str] | None = None) -> None:
+        self.failing = failing or set()
+        self.calls: list[tuple[str, str]] = []
+
+    def upsert_member(self, cust_no: str, member: MemberPayload, idempotency_key: str) -> dict[str, Any]:
+        self.calls.append((cust_no, idempotency_key))
+        if cust_no in self.failing:
+            raise SaasCallFailed("create member", 503, f"unavailable (contact {member.email})")
+        return {"member_id": f"mbr_{cust_no}", "action": "created"}
+
+
+class Harness:
+    def __init__(
+        self, aws: Aws, store: DynamoJobStore, queues: JobsQueues, membership: FakeMembership
+    ) -> None:
+        self.aws, self.store, self.queues = aws, store, queues
+        self.enqueuer = Enqueuer(
+            store=store, queue=SqsJobQueue(queues.source_url, aws.sqs), clock=StepClock()
+        )
+        self.worker = Worker(
+            store=store,
+            actions=default_actions(membership),
+            max_receive_count=MAX_RECEIVES,
+            clock=StepClock(),
+        )
+
+    def enqueue(self, cust_no: str) -> Job:
+        return self.enqueuer.enqueue(job_request(cust_no), f"corr-{cust_no}")
+
+    def receive(self) -> list[dict[str, Any]]:
+        """One receive of everything visible (the queue makes messages visible again at once)."""
+        return list(
+            self.aws.sqs.receive_message(
+                QueueUrl=self.queues.source_url,
+                MaxNumberOfMessages=10,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+        )
+
+    def deliver(self, messages: list[dict[str, Any]]) -> list[str]:
+        """Run one batch as Lambda would; returns the message ids reported as failed."""
+        event = sqs_event(messages, self.queues.source_arn, REGION)
+        response = self.worker.handle_batch(event, None)
+        return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+    def job(self, job_id: str) -> Job:
+        job = self.store.get(job_id)
+        assert job is not None
+        return job
+
+
+def by_body(messages: list[dict[str, Any]]) -> dict[str, str]:
+    """job id (or the raw body when it is not a job message) -> message id."""
+    found = {}
+    for message in messages:
+        try:
+            key = json.loads(message["Body"])["job_id"]
+        except (ValueError, KeyError):
+            key = message["Body"]
+        found[key] = message["MessageId"]
+    return found

@@ -1,0 +1,69 @@
+"""The job's rules and shapes, as pure functions."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from instrumented_app.jobs.model import (
+    MAX_ERROR_CHARS,
+    JobRequest,
+    JobStatus,
+    may_start,
+    new_job,
+    short_error,
+    status_after_failure,
+    utc_now,
+)
+from tests.unit.jobs.helpers import job_request
+
+
+@pytest.mark.parametrize(
+    ("receive_count", "max_receive_count", "expected"),
+    [
+        (1, 3, JobStatus.PENDING),
+        (2, 3, JobStatus.PENDING),
+        (3, 3, JobStatus.FAILED),
+        (4, 3, JobStatus.FAILED),  # a queue whose policy was lowered meanwhile
+        (50, None, JobStatus.PENDING),  # no DLQ: the queue retries until retention ends
+    ],
+)
+def test_a_failed_attempt_leaves_the_job_pending_until_the_queues_last_delivery(
+    receive_count: int, max_receive_count: int | None, expected: JobStatus
+) -> None:
+    assert status_after_failure(receive_count, max_receive_count) is expected
+
+
+def test_only_a_succeeded_job_is_not_run_again() -> None:
+    assert [status for status in JobStatus if not may_start(status)] == [JobStatus.SUCCEEDED]
+
+
+def test_a_request_with_a_bad_cust_no_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValidationError) as caught:
+        JobRequest.model_validate(
+            {"kind": "sync_member", "cust_no": "no spaces!", "payload": {"full_name": "A"}}
+        )
+    assert [error["loc"] for error in caught.value.errors()] == [("cust_no",)]
+
+
+def test_a_request_with_an_unknown_kind_or_extra_field_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        JobRequest.model_validate(
+            {"kind": "drop_tables", "cust_no": "C1", "payload": {"full_name": "A"}, "extra": 1}
+        )
+    assert {error["loc"][0] for error in caught.value.errors()} == {"kind", "extra"}
+
+
+def test_the_status_view_leaves_out_the_payload_with_its_pii() -> None:
+    job = new_job("job_1", job_request(), "corr-1", utc_now())
+    view = job.status_view()
+    assert view["job_id"] == "job_1"
+    assert view["status"] == "PENDING"
+    assert "payload" not in view
+    assert "hanako@example.com" not in str(view)
+
+
+def test_a_long_error_is_cut_to_the_limit() -> None:
+    text = short_error(RuntimeError("x" * 5000))
+    assert text.startswith("RuntimeError: xxx")
+    assert len(text) == MAX_ERROR_CHARS

@@ -1,0 +1,88 @@
+"""The DLQ seen and sent back, on moto's own redrive (messages past maxReceiveCount move to the DLQ)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from instrumented_app.jobs.model import Job, JobStatus
+from instrumented_app.jobs.redrive import list_dlq, redrive
+from tests.unit.jobs.helpers import MAX_RECEIVES, FakeMembership, Harness
+
+
+def fail_into_dlq(harness: Harness, *cust_nos: str) -> list[Job]:
+    """Enqueue jobs that fail every attempt, deliver until the queue gives up, then let moto move them."""
+    jobs = [harness.enqueue(cust_no) for cust_no in cust_nos]
+    for _ in range(MAX_RECEIVES):
+        messages = harness.receive()
+        assert len(messages) == len(jobs)
+        harness.deliver(messages)
+    assert harness.receive() == []  # this receive is the one that moves them
+    return jobs
+
+
+def dlq_depth(harness: Harness) -> int:
+    attributes = harness.aws.sqs.get_queue_attributes(
+        QueueUrl=harness.queues.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def test_the_dlq_lists_each_failed_job_with_its_error_and_correlation_id_and_keeps_it(
+    harness: Harness,
+) -> None:
+    (job,) = fail_into_dlq(harness, "C0BAD")
+    (letter,) = list_dlq(harness.aws.sqs, harness.queues, harness.store)
+    assert letter.job_id == job.job_id
+    assert letter.correlation_id == "corr-C0BAD"
+    assert letter.job_status == "FAILED"
+    assert letter.retry_count == MAX_RECEIVES
+    assert letter.error is not None and "HTTP 503" in letter.error
+    assert dlq_depth(harness) == 1  # listing is not consuming
+    assert len(list_dlq(harness.aws.sqs, harness.queues, harness.store)) == 1
+
+
+def test_a_redriven_job_goes_back_to_pending_and_then_succeeds(
+    harness: Harness, membership: FakeMembership
+) -> None:
+    (job,) = fail_into_dlq(harness, "C0BAD")
+    membership.failing.clear()  # the SaaS is fixed
+    report = redrive(harness.aws.sqs, harness.queues, harness.store)
+    assert (report.moved, report.jobs_reset, report.failed, report.problems) == (1, 1, 0, [])
+    assert dlq_depth(harness) == 0
+    reset = harness.job(job.job_id)
+    assert (reset.status, reset.redrive_count) == (JobStatus.PENDING, 1)
+    (message,) = harness.receive()
+    assert message["MessageAttributes"]["correlation_id"]["StringValue"] == "corr-C0BAD"
+    assert harness.deliver([message]) == []
+    assert harness.job(job.job_id).status is JobStatus.SUCCEEDED
+
+
+def test_redrive_max_moves_at_most_that_many(harness: Harness) -> None:
+    fail_into_dlq(harness, "C0BAD", "C0BAD")
+    report = redrive(harness.aws.sqs, harness.queues, harness.store, max_messages=1)
+    assert (report.moved, report.jobs_reset) == (1, 1)
+    assert dlq_depth(harness) == 1
+    assert len(harness.receive()) == 1
+
+
+def test_an_unreadable_message_is_listed_and_redriven_never_dropped(harness: Harness) -> None:
+    harness.aws.sqs.send_message(QueueUrl=harness.queues.dlq_url, MessageBody="{not json")
+    (letter,) = list_dlq(harness.aws.sqs, harness.queues, harness.store)
+    assert letter.job_id is None
+    assert letter.error is not None and letter.error.startswith("unreadable message: body: not JSON")
+    report = redrive(harness.aws.sqs, harness.queues, harness.store)
+    assert (report.moved, report.jobs_reset) == (1, 0)
+    assert len(report.problems) == 1 and "not JSON" in report.problems[0]
+    bodies: list[Any] = [m["Body"] for m in harness.receive()]
+    assert bodies == ["{not json"]
+
+
+def test_a_redrive_leaves_a_job_that_meanwhile_succeeded_alone(harness: Harness) -> None:
+    (job,) = fail_into_dlq(harness, "C0BAD")
+    harness.store.start(job.job_id, harness.enqueuer.clock())
+    harness.store.succeed(job.job_id, {"member_id": "mbr_x"}, harness.enqueuer.clock())
+    report = redrive(harness.aws.sqs, harness.queues, harness.store)
+    assert (report.moved, report.jobs_reset) == (1, 0)
+    assert harness.job(job.job_id).status is JobStatus.SUCCEEDED
+    assert json.loads(harness.receive()[0]["Body"])["job_id"] == job.job_id

@@ -1,0 +1,80 @@
+"""The worker on real SQS messages (moto over HTTP): one job per record, failures reported per record."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from instrumented_app.jobs.model import JobStatus
+from tests.unit.jobs.helpers import MAX_RECEIVES, FakeMembership, Harness, by_body
+
+
+def test_a_batch_reports_exactly_its_failed_records_and_each_job_shows_its_outcome(harness: Harness) -> None:
+    good = harness.enqueue("C0001")
+    bad = harness.enqueue("C0BAD")
+    harness.aws.sqs.send_message(QueueUrl=harness.queues.source_url, MessageBody="{not json")
+    messages = harness.receive()
+    ids = by_body(messages)
+    failed = harness.deliver(messages)
+    assert sorted(failed) == sorted([ids[bad.job_id], ids["{not json"]])
+    done = harness.job(good.job_id)
+    assert done.status is JobStatus.SUCCEEDED
+    assert done.result == {"cust_no": "C0001", "member_id": "mbr_C0001", "action": "created"}
+    retry = harness.job(bad.job_id)
+    assert (retry.status, retry.retry_count) == (JobStatus.PENDING, 1)
+    assert retry.last_error is not None and "HTTP 503" in retry.last_error
+    assert "hanako@example.com" not in retry.last_error  # PII masked in what operators read
+
+
+def test_the_queues_last_delivery_leaves_the_job_failed(harness: Harness) -> None:
+    bad = harness.enqueue("C0BAD")
+    for attempt in range(1, MAX_RECEIVES + 1):
+        (message,) = harness.receive()
+        assert message["Attributes"]["ApproximateReceiveCount"] == str(attempt)
+        assert harness.deliver([message]) == [message["MessageId"]]
+        job = harness.job(bad.job_id)
+        assert job.retry_count == attempt
+        assert job.status is (JobStatus.FAILED if attempt == MAX_RECEIVES else JobStatus.PENDING)
+    assert job.finished_at is not None
+
+
+def test_a_redelivered_message_of_a_succeeded_job_does_nothing(
+    harness: Harness, membership: FakeMembership
+) -> None:
+    job = harness.enqueue("C0001")
+    (message,) = harness.receive()
+    assert harness.deliver([message]) == []
+    finished = harness.job(job.job_id)
+    (again,) = harness.receive()  # not deleted here: the poller deletes; this is the duplicate delivery
+    assert harness.deliver([again]) == []
+    assert membership.calls == [("C0001", job.job_id)]
+    assert harness.job(job.job_id) == finished
+
+
+def test_a_message_for_an_unknown_job_or_an_unknown_shape_fails_rather_than_vanishing(
+    harness: Harness,
+) -> None:
+    harness.aws.sqs.send_message(
+        QueueUrl=harness.queues.source_url,
+        MessageBody=json.dumps(
+            {"job_id": "job_ghost", "kind": "sync_member", "cust_no": "C1", "payload": {"full_name": "A"}}
+        ),
+    )
+    harness.aws.sqs.send_message(QueueUrl=harness.queues.source_url, MessageBody='{"job_id": "job_x"}')
+    messages = harness.receive()
+    assert sorted(harness.deliver(messages)) == sorted(m["MessageId"] for m in messages)
+
+
+def test_each_records_log_lines_carry_its_own_correlation_id_and_the_error_code(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    harness.enqueue("C0001")
+    harness.enqueue("C0BAD")
+    capsys.readouterr()
+    harness.deliver(harness.receive())
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    failed = [line for line in lines if line.get("error_code") == "MEMBERSHIP_CALL_FAILED"]
+    assert [line["correlation_id"] for line in failed] == ["corr-C0BAD"]
+    succeeded = [line for line in lines if line["message"] == "job succeeded"]
+    assert [line["correlation_id"] for line in succeeded] == ["corr-C0001"]
