@@ -118,7 +118,7 @@ class LocalInvoker:
             init_start = time.monotonic()
             init = env.start()
             init_ms = (time.monotonic() - init_start) * 1000
-            lines += [LogEvent(ts, line) for ts, line in init.lines]
+            lines += _events(init.lines)
             if init.error is not None:
                 lines.append(LogEvent(_now_ms(), _init_report(init, init_ms)))
                 outcome = Outcome(error=init.error, environment_lost=True, lines=[])
@@ -128,7 +128,7 @@ class LocalInvoker:
             outcome = env.invoke(request_id, event_json, target.invoked_arn, start + spec.timeout_s)
         duration_ms = (time.monotonic() - start) * 1000
         pool.release(env, reusable=not outcome.environment_lost)
-        lines += [LogEvent(ts, line) for ts, line in outcome.lines]
+        lines += _events(outcome.lines)
         lines += self._platform_end(request_id, spec, outcome, duration_ms, init_ms)
         self.logs.submit(f"/aws/lambda/{spec.name}", env.log_stream, _not_before(lines, started_ms))
         # The caller sees what this invocation printed; after a failed init, that is the init's output.
@@ -202,6 +202,40 @@ class LocalInvoker:
         )
         return ExecutionEnvironment(spec, version, env, stream)
 
+    def prewarm(self, function_name: str, *, qualifier: str | None = None, count: int = 1) -> int:
+        """Have ``count`` initialised environments ready (like provisioned concurrency): first calls are warm.
+
+        Environments that exist already count; the init output of new ones goes to the
+        function's log, and one whose init fails is discarded (the next invoke reports the
+        error). For a weighted alias, each environment is for a version picked by weight.
+        Returns how many environments were started.
+        """
+        if not 1 <= count <= self._max_environments:
+            raise ValueError(
+                f"count: must be between 1 and max_environments ({self._max_environments}), got {count}"
+            )
+        held: list[tuple[EnvironmentPool[ExecutionEnvironment], ExecutionEnvironment, bool]] = []
+        started = 0
+        try:
+            for _ in range(count):
+                target = self.catalog.resolve(function_name, qualifier, self._rng)
+                pool = self._pool(target.spec, target.version)
+                acquired = pool.acquire(0)
+                if acquired is None:
+                    continue  # that version has all its environments already
+                env, cold = acquired
+                if not cold:
+                    held.append((pool, env, True))  # held, so the next round starts another one
+                    continue
+                init = env.start()
+                self.logs.submit(f"/aws/lambda/{target.spec.name}", env.log_stream, _events(init.lines))
+                held.append((pool, env, init.error is None))
+                started += init.error is None
+        finally:
+            for pool, env, reusable in held:
+                pool.release(env, reusable)
+        return started
+
     def refresh(self, function_name: str | None = None) -> None:
         """Re-read function configuration; environments whose configuration changed are replaced."""
         self.catalog.invalidate(function_name)
@@ -250,6 +284,10 @@ def _init_report(init: Outcome, init_ms: float) -> str:
         f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: {status}"
         f"\tError Type: {init.error.error_type}"
     )
+
+
+def _events(lines: list[tuple[int, str]]) -> list[LogEvent]:
+    return [LogEvent(ts, line) for ts, line in lines]
 
 
 def _now_ms() -> int:

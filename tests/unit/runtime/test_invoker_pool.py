@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from instrumented_app.runtime.invoker import LocalInvoker
 from instrumented_app.runtime.pool import EnvironmentPool
 from instrumented_app.runtime.types import FunctionSpec
-from tests.unit.runtime.test_invoker_harness import REGION, MotoStack, moto_stack, wait_for
+from tests.unit.runtime.test_invoker_harness import REGION, MotoStack, log_messages, moto_stack, wait_for
 
 SPEC = FunctionSpec(name="orders", handler="app.handler")
 
@@ -136,3 +137,28 @@ def test_bad_pool_settings_are_refused_with_the_field_named() -> None:
         LocalInvoker(aws_endpoint="http://127.0.0.1:1", region=REGION, max_environments=0)
     with pytest.raises(ValueError, match="idle_timeout_s"):
         LocalInvoker(aws_endpoint="http://127.0.0.1:1", region=REGION, idle_timeout_s=0)
+
+
+def test_prewarmed_environments_make_the_first_calls_warm(stack: MotoStack) -> None:
+    name = stack.create_function("sample.pause")
+    with LocalInvoker(aws_endpoint=stack.endpoint, region=REGION, max_environments=2) as invoker:
+        assert invoker.prewarm(name, count=2) == 2
+        assert invoker.prewarm(name, count=2) == 0  # both exist already
+        assert invoker.environments(name) == 2
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(lambda _: invoker.invoke(name, {"seconds": 0.2}), range(2)))
+        invoker.flush()
+
+    reports = [m for _, m in log_messages(stack, name) if m.startswith("REPORT")]
+    assert all(r.ok for r in results) and len({r.payload for r in results}) == 2
+    assert len(reports) == 2 and not any("Init Duration" in r for r in reports)
+    assert sum(m == "init: sample module imported" for _, m in log_messages(stack, name)) == 2
+
+
+def test_prewarming_a_function_whose_init_fails_leaves_nothing_running(stack: MotoStack) -> None:
+    name = stack.create_function("broken_import.handler")
+    with LocalInvoker(aws_endpoint=stack.endpoint, region=REGION) as invoker:
+        assert invoker.prewarm(name) == 0
+        assert invoker.environments(name) == 0
+        with pytest.raises(ValueError, match="count: must be between 1 and max_environments"):
+            invoker.prewarm(name, count=5)
