@@ -33,7 +33,6 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.stats import mannwhitneyu
 
 #: Which way a change is bad. Kayenta calls these increase / decrease / either.
 Direction = Literal["higher_is_worse", "lower_is_worse", "either"]
@@ -207,6 +206,9 @@ def classify_metric(
     assert base.mean is not None and can.mean is not None
     ratio = _ratio(can.mean, base.mean)
     alpha = 1.0 - confidence
+    # Imported here: scipy.stats takes seconds to import, and status/set/rollback never need it.
+    from scipy.stats import mannwhitneyu
+
     p = float(mannwhitneyu(canary_values, base_values, alternative=_ALTERNATIVE[config.direction]).pvalue)
     significant = p < alpha
     summary = f"canary mean {can.mean:.4g} vs baseline {base.mean:.4g} (ratio {ratio:.3g}, p={p:.3g})"

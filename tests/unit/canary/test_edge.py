@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import uuid
-import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,51 +18,9 @@ from alarms.canary.metrics import (
     LogReportSource,
     emf_metric_names,
 )
-from sagawatch.aws import aws_session
-from sagawatch.stack.aws import MotoServer
+from tests.unit.canary.aws_world import Aws, invocation_lines, lambda_stream
 
-REGION = "us-east-1"
 FIXED = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
-
-
-class Aws:
-    def __init__(self, endpoint: str) -> None:
-        session = aws_session(REGION, endpoint)
-        self.lambda_ = session.client("lambda", endpoint_url=endpoint)
-        self.logs = session.client("logs", endpoint_url=endpoint)
-        self.cloudwatch = session.client("cloudwatch", endpoint_url=endpoint)
-        self.iam = session.client("iam", endpoint_url=endpoint)
-
-    def canary_function(self, name: str, weight: float | None = 0.05) -> None:
-        """A function with versions 1 and 2 and an alias ``live`` on 1, sending ``weight`` to 2."""
-        role = self.iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        code = io.BytesIO()
-        with zipfile.ZipFile(code, "w") as archive:
-            archive.writestr("handler.py", "def handler(event, context):\n    return {}\n")
-        self.lambda_.create_function(
-            FunctionName=name,
-            Runtime="python3.11",
-            Role=role,
-            Handler="handler.handler",
-            Code={"ZipFile": code.getvalue()},
-        )
-        self.lambda_.publish_version(FunctionName=name, Description="v1")
-        self.lambda_.update_function_configuration(FunctionName=name, Description="changed")
-        self.lambda_.publish_version(FunctionName=name, Description="v2")
-        routing = {"RoutingConfig": {"AdditionalVersionWeights": {"2": weight}}} if weight is not None else {}
-        self.lambda_.create_alias(FunctionName=name, Name="live", FunctionVersion="1", **routing)
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[Aws]:
-    moto = MotoServer("127.0.0.1", 0)
-    endpoint = moto.start()
-    moto.reset()
-    try:
-        yield Aws(endpoint)
-    finally:
-        moto.reset()
-        moto.stop()
 
 
 def control(aws: Aws) -> CanaryControl:
@@ -162,39 +117,18 @@ def test_who_is_the_configured_operator_else_the_os_user(aws: Aws, monkeypatch: 
     assert CanaryControl(aws.lambda_).rollback("who-fn").who != ""
 
 
-def _lambda_stream(aws: Aws, group: str, version: str, token: str, lines: list[str], at: datetime) -> None:
-    stream = f"{at:%Y/%m/%d}/[{version}]{token}"
-    aws.logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    stamp = int(at.timestamp() * 1000)
-    aws.logs.put_log_events(
-        logGroupName=group,
-        logStreamName=stream,
-        logEvents=[{"timestamp": stamp + i, "message": line} for i, line in enumerate(lines)],
-    )
-
-
-def _invocation(request_id: str, ms: float, failed: bool) -> list[str]:
-    middle = ["[ERROR] RuntimeError: defect\rTraceback (most recent call last):"] if failed else []
-    return [
-        f"START RequestId: {request_id} Version: x",
-        *middle,
-        f"END RequestId: {request_id}",
-        f"REPORT RequestId: {request_id}\tDuration: {ms:.2f} ms\tBilled Duration: {int(ms) + 1} ms",
-    ]
-
-
 def test_log_source_reads_per_version_samples_from_lambda_streams_in_the_window(aws: Aws) -> None:
     group = "/aws/lambda/logs-fn"
     aws.logs.create_log_group(logGroupName=group)
     now = datetime.now(UTC)
-    v1 = [line for n in range(3) for line in _invocation(f"a{n}", 10.0 + n, failed=False)]
-    v2 = [line for n in range(2) for line in _invocation(f"b{n}", 20.0, failed=n == 1)]
+    v1 = [line for n in range(3) for line in invocation_lines(f"a{n}", 10.0 + n, failed=False)]
+    v2 = [line for n in range(2) for line in invocation_lines(f"b{n}", 20.0, failed=n == 1)]
     # Two environments of version 1: one ran the first invocation, the other the next two.
-    _lambda_stream(aws, group, "1", "aaaa", v1[:3], now - timedelta(minutes=5))
-    _lambda_stream(aws, group, "1", "bbbb", v1[3:], now - timedelta(minutes=4))
-    _lambda_stream(aws, group, "2", "cccc", v2, now - timedelta(minutes=3))
-    _lambda_stream(aws, group, "2", "old0", _invocation("z", 99.0, True), now - timedelta(hours=3))
-    _lambda_stream(aws, group, "3", "dddd", _invocation("c", 5.0, False), now - timedelta(minutes=2))
+    lambda_stream(aws, group, "1", "aaaa", v1[:3], now - timedelta(minutes=5))
+    lambda_stream(aws, group, "1", "bbbb", v1[3:], now - timedelta(minutes=4))
+    lambda_stream(aws, group, "2", "cccc", v2, now - timedelta(minutes=3))
+    lambda_stream(aws, group, "2", "old0", invocation_lines("z", 99.0, True), now - timedelta(hours=3))
+    lambda_stream(aws, group, "3", "dddd", invocation_lines("c", 5.0, False), now - timedelta(minutes=2))
 
     found = LogReportSource(aws.logs, "logs-fn").samples(["1", "2"], now - timedelta(minutes=30), now)
 
