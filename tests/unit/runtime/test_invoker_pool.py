@@ -162,3 +162,28 @@ def test_prewarming_a_function_whose_init_fails_leaves_nothing_running(stack: Mo
         assert invoker.environments(name) == 0
         with pytest.raises(ValueError, match="count: must be between 1 and max_environments"):
             invoker.prewarm(name, count=5)
+
+
+def test_many_threads_invoking_many_functions_never_exceed_the_limit(stack: MotoStack) -> None:
+    names = [stack.create_function("sample.echo") for _ in range(3)]
+    calls = [(names[i % 3], i) for i in range(600)]
+    with (
+        LocalInvoker(aws_endpoint=stack.endpoint, region=REGION, max_environments=2) as invoker,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        results = list(pool.map(lambda call: invoker.invoke(call[0], {"n": call[1]}), calls))
+        alive = [invoker.environments(name) for name in names]
+
+    assert all(r.ok for r in results)
+    assert [r.payload["event"]["n"] for r in results] == list(range(600))  # each caller got its own answer
+    for name in names:
+        pids = {r.payload["pid"] for r in results if r.function_name == name}
+        assert 1 <= len(pids) <= 2
+        # every call ran exactly once: the per-environment counters add up to the calls made
+        last_count: dict[int, int] = {}
+        for r in results:
+            if r.function_name == name:
+                pid = r.payload["pid"]
+                last_count[pid] = max(last_count.get(pid, 0), r.payload["calls"])
+        assert sum(last_count.values()) == 200
+    assert all(1 <= n <= 2 for n in alive)
