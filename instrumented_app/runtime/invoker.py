@@ -5,6 +5,19 @@ started lazily and reused while warm, at most ``max_environments`` at a time.
 Each invocation's platform lines (START/END/REPORT) and handler output go to
 CloudWatch Logs through a background shipper, which also turns EMF blobs into
 CloudWatch metrics; the invoke path only queues them.
+
+Use (``runtime/local.py`` wires it this way for ``sagawatch up``)::
+
+    invoker = LocalInvoker(aws_endpoint="http://127.0.0.1:5000", region="us-east-1")
+    uninstall = install_sfn_bridge(invoker)  # moto's Lambda Invoke (Step Functions tasks) -> handlers
+    result = invoker.invoke("orders", {"order_id": "o-1"}, qualifier="live")
+    if not result.ok:
+        print(result.error.error_type, result.error.error_message)
+    uninstall()
+    invoker.close()  # stops the workers, then ships what is left to CloudWatch
+
+Functions are read from moto's Lambda API and cached: call ``refresh(name)`` after
+changing one. ``flush()`` waits until logs and metrics so far are in CloudWatch.
 """
 
 from __future__ import annotations
