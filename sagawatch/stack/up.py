@@ -29,6 +29,10 @@ def _say(line: str) -> None:
     typer.echo(line)
 
 
+#: Each audit package owns its tables in the one audit store; listed by name, so nothing is imported here.
+AUDIT_SCHEMAS = ("collectors.schema", "reconciler.schema", "alarms.schema")
+
+
 class StartupFailed(RuntimeError):
     """One part of the stack could not start; ``part`` names it for the operator."""
 
@@ -104,7 +108,8 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
     with _starting("the aurora schema"):
         apply_migrations(databases.aurora_url, "instrumented_app.schema")
     with _starting("the audit schema"):
-        apply_migrations(databases.audit_url, "collectors.schema")
+        for package in AUDIT_SCHEMAS:
+            apply_migrations(databases.audit_url, package)
 
     with _starting("moto (AWS)"):
         moto = MotoServer(settings.host, settings.moto_port)
