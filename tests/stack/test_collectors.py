@@ -1,0 +1,286 @@
+"""Collectors against the real embedded stack: traffic in, audit store out, as an operator would check it.
+
+One ``sagawatch up`` process; traffic through the API front (diagnostics pings), lines that break the
+contracts written straight into CloudWatch Logs, a queue whose messages end in its DLQ, a saga row made
+to hang in Aurora. Then collector passes (one killed midway as a process, one dying mid-page in-process)
+and the assertions: every CloudWatch line stored exactly once, the DLQ depth SQS reports, the hung saga
+flagged by the first pass after its threshold, collector errors recorded while the pass went on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+import collectors.logs.store as log_store
+from collectors.runner import Collector, CollectorLoop
+from collectors.settings import PassLimits
+from sagawatch.aws import aws_session
+from sagawatch.settings import Settings
+from sagawatch.stack_info import StackInfo
+from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
+
+pytestmark = pytest.mark.slow
+
+PINGS = 60
+HANG_THRESHOLD_S = 8.0
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(tmp_path_factory.mktemp("collectors") / "home")
+    yield running
+    stop_stack(running)
+
+
+def clients(info: StackInfo) -> tuple[Any, Any]:
+    session = aws_session(info.region, info.aws_endpoint)
+    return session.client("logs", endpoint_url=info.aws_endpoint), session.client(
+        "sqs", endpoint_url=info.aws_endpoint
+    )
+
+
+def cloudwatch_lines(logs: Any) -> Counter[tuple[str, str, str]]:
+    """Every (group, stream, message) CloudWatch Logs holds under /aws/lambda/."""
+    found: Counter[tuple[str, str, str]] = Counter()
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix="/aws/lambda/"):
+        for group in page["logGroups"]:
+            name = group["logGroupName"]
+            for events in logs.get_paginator("filter_log_events").paginate(logGroupName=name):
+                for event in events["events"]:
+                    found[(name, event["logStreamName"], event["message"])] += 1
+    return found
+
+
+def stored_lines(audit: psycopg.Connection) -> Counter[tuple[str, str, str]]:
+    rows = audit.execute("SELECT log_group, log_stream, raw FROM log_lines").fetchall()
+    return Counter((g, s, r) for g, s, r in rows)
+
+
+def wait_for_shipping(logs: Any, expected_starts: int, timeout_s: float = 30.0) -> None:
+    """The runtime ships logs in the background; wait (bounded) until every ping's START is there."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        lines = cloudwatch_lines(logs)
+        starts = sum(
+            n for (g, _, m), n in lines.items() if g.endswith("sw-diagnostics") and m.startswith("START")
+        )
+        if starts >= expected_starts:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"fewer than {expected_starts} invocations reached CloudWatch Logs in {timeout_s} s")
+
+
+def test_collectors_store_every_line_once_sample_dlqs_and_flag_hung_sagas(
+    stack: RunningStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = StackInfo.read(stack.home / "stack.json")
+    assert info is not None
+    logs, sqs = clients(info)
+    run = uuid.uuid4().hex[:8]
+
+    # traffic through the API front
+    with httpx.Client(base_url=info.api_endpoint, timeout=10) as http:
+        for i in range(PINGS):
+            answer = http.get("/diagnostics/ping", headers={"X-Correlation-Id": f"ping-{run}-{i}"})
+            assert answer.status_code == 200
+    # lines that break the contracts, in a function's own log group
+    group, stream = "/aws/lambda/sw-broken", "2026/11/24/[$LATEST]feedface"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    bad_emf = {"_aws": {"Timestamp": "soon", "CloudWatchMetrics": []}, "x": 1}
+    now_ms = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[
+            {"timestamp": now_ms, "message": '{"level": "ERROR", "message": '},
+            {"timestamp": now_ms + 1, "message": json.dumps(bad_emf)},
+            {"timestamp": now_ms + 2, "message": "plain print from a handler"},
+        ],
+    )
+    # a queue whose messages end in its DLQ (maxReceiveCount 1: the second receive moves them)
+    dlq_url = sqs.create_queue(QueueName=f"jobs-{run}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=f"jobs-{run}",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})},
+    )["QueueUrl"]
+    for i in range(3):
+        sqs.send_message(
+            QueueUrl=queue_url,
+            MessageBody=json.dumps({"job": i, "email": f"user{i}@example.jp"}),
+            MessageAttributes={"correlation_id": {"DataType": "String", "StringValue": f"job-{run}-{i}"}},
+        )
+    for _ in range(2):
+        sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    wait_for_shipping(logs, PINGS)
+
+    # 1. a collector process killed midway through its pass (small pages: many commits to die between)
+    env = {**stack.env(), "SAGAWATCH_COLLECT_LOG_PAGE_SIZE": "5"}
+    process = subprocess.Popen(
+        [*SAGAWATCH, "collect", "--once"], cwd=REPO, env=env, stdout=subprocess.DEVNULL
+    )
+    time.sleep(1.5)
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+    settings = Settings(home=stack.home, stuck_thresholds_s={"default": 300.0, "test_hang": HANG_THRESHOLD_S})
+    collector = Collector(settings, info, limits=PassLimits(log_page_size=7))
+    # 2. an in-process pass that dies in the middle of a page, after some rows reached PostgreSQL
+    real_copy = log_store.copy_rows
+    calls = {"n": 0}
+
+    def copy_then_die(cur: psycopg.Cursor, rows: Any, invocations: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            real_copy(cur, rows[:3], [])
+            raise RuntimeError("collector killed mid-page")
+        real_copy(cur, rows, invocations)
+
+    monkeypatch.setattr(log_store, "copy_rows", copy_then_die)
+    crashed = collector.run_once()
+    assert any(e.kind == "logs_failed" and "killed mid-page" in e.detail for e in crashed.errors)
+    monkeypatch.setattr(log_store, "copy_rows", real_copy)
+    # 3. a saga that stops moving: the pass right after is too early to call it stuck
+    saga_id = f"hang-{run}"
+    with psycopg.connect(info.aurora_url, autocommit=True) as aurora:
+        row = aurora.execute(
+            "INSERT INTO saga (id, saga_type, correlation_id, status, current_step)"
+            " VALUES (%s, 'test_hang', %s, 'RUNNING', 'support_user') RETURNING updated_at",
+            (saga_id, f"saga-{run}"),
+        ).fetchone()
+    assert row is not None
+    hung_at: datetime = row[0]
+    collector.run_once()
+    with psycopg.connect(info.audit_url, autocommit=True) as audit:
+        verdict = audit.execute("SELECT stuck, status FROM sagas WHERE saga_id = %s", (saga_id,)).fetchone()
+    assert verdict == (False, "RUNNING")
+    # 4. passes until the backlog is read (each pass is bounded)
+    for _ in range(50):
+        if not collector.run_once().counts.get("log_lines", 0):
+            break
+
+    with psycopg.connect(info.audit_url, autocommit=True) as audit:
+        expected = cloudwatch_lines(logs)
+        got = stored_lines(audit)
+        assert sum(expected.values()) >= PINGS * 4 + 3
+        assert got == expected  # every line CloudWatch holds, each exactly once
+
+        errors = audit.execute(
+            "SELECT kind, source FROM collector_errors WHERE source LIKE %s", (f"{group}%",)
+        )
+        assert sorted(k for k, _ in errors.fetchall()) == ["emf_shape", "malformed_json"]
+        kinds = audit.execute(
+            "SELECT kind FROM log_lines WHERE log_group = %s ORDER BY seq", (group,)
+        ).fetchall()
+        assert [k for (k,) in kinds] == ["text", "emf", "text"]
+        pings = audit.execute(
+            "SELECT count(*) FROM log_lines WHERE correlation_id LIKE %s AND kind = 'json'",
+            (f"ping-{run}-%",),
+        ).fetchone()
+        assert pings == (PINGS,)
+        reports = audit.execute(
+            "SELECT count(*) FROM invocations WHERE function_name = 'sw-diagnostics' AND duration_ms > 0"
+        ).fetchone()
+        assert reports is not None and reports[0] >= PINGS
+
+        sqs_depth = int(
+            sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"
+            ]["ApproximateNumberOfMessages"]
+        )
+        assert sqs_depth == 3
+        state = audit.execute(
+            "SELECT visible, is_dlq, oldest_age_s FROM queue_state WHERE queue_name = %s",
+            (f"jobs-{run}-dlq",),
+        ).fetchone()
+        assert state is not None and state[0] == sqs_depth and state[1] is True and state[2] is not None
+        relation = audit.execute(
+            "SELECT dlq_name, max_receive_count FROM queue_state WHERE queue_name = %s", (f"jobs-{run}",)
+        ).fetchone()
+        assert relation == (f"jobs-{run}-dlq", 1)
+        dead = audit.execute(
+            "SELECT correlation_id, body FROM dlq_messages WHERE queue_name = %s ORDER BY correlation_id",
+            (f"jobs-{run}-dlq",),
+        ).fetchall()
+        assert [c for c, _ in dead] == [f"job-{run}-{i}" for i in range(3)]
+        assert all("example.jp" not in body for _, body in dead)
+
+        # 5. the loop: the first pass after the threshold flags the saga
+        loop = CollectorLoop(collector, interval_s=1.0)
+        wait_s = (hung_at + timedelta(seconds=HANG_THRESHOLD_S) - datetime.now(UTC)).total_seconds()
+        time.sleep(max(0.0, wait_s))
+        passes_at_threshold = loop.passes
+        loop.start()
+        try:
+            deadline = time.monotonic() + 30
+            flagged = None
+            while time.monotonic() < deadline and not flagged:
+                flagged = audit.execute(
+                    "SELECT stuck, checked_at FROM sagas WHERE saga_id = %s AND stuck", (saga_id,)
+                ).fetchone()
+                time.sleep(0.1)
+        finally:
+            loop.stop()
+        assert flagged is not None, loop.last_error
+        assert loop.passes - passes_at_threshold >= 1
+        assert flagged[1] >= hung_at + timedelta(seconds=HANG_THRESHOLD_S)
+
+
+def test_trace_and_collect_commands_on_the_running_stack(stack: RunningStack) -> None:
+    info = StackInfo.read(stack.home / "stack.json")
+    assert info is not None
+    correlation_id = f"trace-{uuid.uuid4().hex[:8]}"
+    answer = httpx.get(f"{info.api_endpoint}/diagnostics/ping", headers={"X-Correlation-Id": correlation_id})
+    assert answer.status_code == 200
+    logs, _ = clients(info)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [m for (_, _, m) in cloudwatch_lines(logs) if correlation_id in m]
+        if found:
+            break
+        time.sleep(0.3)
+    collect = subprocess.run(
+        [*SAGAWATCH, "collect", "--once", "--json"], cwd=REPO, env=stack.env(), capture_output=True, text=True
+    )
+    assert collect.returncode == 0, collect.stderr
+    assert json.loads(collect.stdout.splitlines()[-1])["counts"]["log_lines"] >= 1
+    trace = subprocess.run(
+        [*SAGAWATCH, "trace", correlation_id, "--json"],
+        cwd=REPO,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+    )
+    assert trace.returncode == 0, trace.stderr
+    body = json.loads(trace.stdout)
+    assert any(line["message"] == "diagnostics ping" for line in body["logs"])
+    assert any(e["kind"] == "invocation" for e in body["timeline"])  # its REPORT, found by request id
+    text = subprocess.run(
+        [*SAGAWATCH, "trace", correlation_id], cwd=REPO, env=stack.env(), capture_output=True, text=True
+    )
+    assert "diagnostics ping" in text.stdout and f"transaction {correlation_id}" in text.stdout
+    missing = subprocess.run(
+        [*SAGAWATCH, "trace", "no-such-transaction"],
+        cwd=REPO,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 1 and "nothing is known" in missing.stdout
