@@ -161,7 +161,10 @@ class Reconciler:
             try:
                 self._judge(system, options, policy, result.run_id, outcome)
             except (SourceError, ValueError, OSError) as exc:
-                outcome.error = redact(f"{system}: {exc}")
+                message = str(exc)
+                outcome.error = redact(
+                    message if message.startswith(f"{system}:") else f"{system}: {message}"
+                )
                 outcome.findings.clear()
                 outcome.deferred.clear()
                 result.errors.append(outcome.error)

@@ -37,7 +37,11 @@ def open_reconciler(
             f"system {missing}: no base URL (not in the running stack, nor in SAGAWATCH_RECONCILE_SAAS_URLS)"
         )
     apply_migrations(endpoints.audit_url, SCHEMA_PACKAGE)
-    retry = RetryPolicy(attempts=settings.retry_attempts, max_wait_s=settings.max_retry_wait_s)
+    retry = RetryPolicy(
+        attempts=settings.retry_attempts,
+        initial_wait_s=min(0.1, settings.max_retry_wait_s),
+        max_wait_s=settings.max_retry_wait_s,
+    )
     with ExitStack() as stack:
         clients = {
             system: stack.enter_context(
