@@ -5,13 +5,16 @@ visibility timeout so one listing sees it once, then released at once) and
 joins each with its job's last error. ``redrive`` sends them back to the
 source queue and puts their ``FAILED`` jobs back to ``PENDING``:
 
-- ``move``: receive, send to the source, reset the job, delete from the DLQ,
+- ``move``: receive, reset the jobs, send to the source, delete from the DLQ,
   in batches of ten, at most ``max_messages``; a message is deleted only once
-  its copy is queued, so a failure part way leaves it in the DLQ, never lost.
-  This is the only way on moto, which does not run ``StartMessageMoveTask``.
-- ``move-task``: AWS's ``StartMessageMoveTask`` moves the whole DLQ; the jobs
-  seen in it just before are reset. A worker that gets a message first runs
-  its job anyway (a ``FAILED`` job may run), so the order does not matter.
+  its copy is queued, so a failure part way leaves it in the DLQ, never lost
+  (and its job ``FAILED`` again, saying so). The only way on moto, which does
+  not run ``StartMessageMoveTask``.
+- ``move-task``: the jobs seen in the DLQ are reset, then AWS's
+  ``StartMessageMoveTask`` moves the whole DLQ.
+
+Jobs are reset before their messages are queued so that a worker taking a
+message at once finds its job ``PENDING``.
 
 Every loop is bounded by ``max_messages`` and by ``MAX_EMPTY_RECEIVES``.
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from instrumented_app.jobs.model import utc_now
+from instrumented_app.jobs.model import JobStatus, utc_now
 from instrumented_app.jobs.store import JobNotFound, JobStore
 from instrumented_app.jobs.worker import InvalidJobMessage, parse_message
 from sagawatch.contracts import CORRELATION_ID_ATTRIBUTE
@@ -124,6 +127,9 @@ def _move_batch(
     report: RedriveReport,
     clock: Callable[[], datetime],
 ) -> None:
+    # Jobs first: once a message is back on the queue a worker may take it at once, and it should
+    # find its job PENDING (a reset after that would be skipped and the report would undercount).
+    reset = {i: job_id for i, m in enumerate(batch) if (job_id := _reset_job(store, m, report, clock))}
     sent = sqs.send_message_batch(
         QueueUrl=queues.source_url,
         Entries=[
@@ -131,16 +137,17 @@ def _move_batch(
             for i, m in enumerate(batch)
         ],
     )
-    failed_ids = {entry["Id"] for entry in sent.get("Failed", [])}
-    for entry in sent.get("Failed", []):
-        report.problems.append(f"message {batch[int(entry['Id'])]['MessageId']}: {entry.get('Code')}")
-    moved = [m for i, m in enumerate(batch) if str(i) not in failed_ids]
-    report.failed += len(batch) - len(moved)
-    _release(sqs, queues.dlq_url, [m for i, m in enumerate(batch) if str(i) in failed_ids])
-    for message in moved:
-        report.jobs_reset += _reset_job(store, message, report, clock)
+    failed = {int(entry["Id"]): str(entry.get("Code")) for entry in sent.get("Failed", [])}
+    for index, code in failed.items():
+        report.problems.append(f"message {batch[index]['MessageId']}: not re-queued: {code}")
+        if index in reset:
+            _undo_reset(store, reset.pop(index), f"redrive: not re-queued: {code}", clock)
+    _release(sqs, queues.dlq_url, [m for i, m in enumerate(batch) if i in failed])
+    moved = [m for i, m in enumerate(batch) if i not in failed]
     _delete(sqs, queues.dlq_url, moved)
+    report.failed += len(failed)
     report.moved += len(moved)
+    report.jobs_reset += len(reset)
 
 
 def _redrive_by_task(
@@ -149,23 +156,36 @@ def _redrive_by_task(
     report = RedriveReport(method="move-task")
     seen = list(_receive_all(sqs, queues.dlq_url, max_messages))
     _release(sqs, queues.dlq_url, seen)
-    response = sqs.start_message_move_task(SourceArn=queues.dlq_arn, DestinationArn=queues.source_arn)
+    reset = [job_id for m in seen if (job_id := _reset_job(store, m, report, clock))]
+    try:
+        response = sqs.start_message_move_task(SourceArn=queues.dlq_arn, DestinationArn=queues.source_arn)
+    except Exception as exc:
+        for job_id in reset:
+            _undo_reset(store, job_id, f"redrive: move task not started: {type(exc).__name__}", clock)
+        raise
     report.task_handle = response.get("TaskHandle")
     report.moved = len(seen)
-    for message in seen:
-        report.jobs_reset += _reset_job(store, message, report, clock)
+    report.jobs_reset = len(reset)
     return report
 
 
 def _reset_job(
     store: JobStore, message: Mapping[str, Any], report: RedriveReport, clock: Callable[[], datetime]
-) -> int:
+) -> str | None:
+    """Put the message's job back to ``PENDING``; its id, or None when there was nothing to reset."""
     try:
         job_id = parse_message(message.get("Body")).job_id
-        return 1 if store.reset_for_redrive(job_id, clock()) else 0
+        return job_id if store.reset_for_redrive(job_id, clock()) else None
     except (InvalidJobMessage, JobNotFound) as exc:
         report.problems.append(f"message {message['MessageId']}: {exc}")
-        return 0
+        return None
+
+
+def _undo_reset(store: JobStore, job_id: str, reason: str, clock: Callable[[], datetime]) -> None:
+    """A job reset for a message that stayed in the DLQ is ``FAILED`` again, saying why."""
+    job = store.get(job_id)
+    if job is not None:
+        store.fail(job_id, reason, job.retry_count, JobStatus.FAILED, clock())
 
 
 def _dead_letter(message: Mapping[str, Any], store: JobStore) -> DeadLetter:

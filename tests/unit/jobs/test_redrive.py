@@ -86,3 +86,32 @@ def test_a_redrive_leaves_a_job_that_meanwhile_succeeded_alone(harness: Harness)
     assert (report.moved, report.jobs_reset) == (1, 0)
     assert harness.job(job.job_id).status is JobStatus.SUCCEEDED
     assert json.loads(harness.receive()[0]["Body"])["job_id"] == job.job_id
+
+
+class RefusingSends:
+    """The real SQS client, except that the source queue refuses every message sent back to it."""
+
+    def __init__(self, sqs: Any) -> None:
+        self._sqs = sqs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "Successful": [],
+            "Failed": [{"Id": e["Id"], "SenderFault": False, "Code": "InternalError"} for e in Entries],
+        }
+
+
+def test_a_message_that_cannot_be_requeued_stays_in_the_dlq_and_its_job_stays_failed(
+    harness: Harness,
+) -> None:
+    (job,) = fail_into_dlq(harness, "C0BAD")
+    report = redrive(RefusingSends(harness.aws.sqs), harness.queues, harness.store, max_messages=1)
+    assert (report.moved, report.jobs_reset, report.failed) == (0, 0, 1)
+    assert "not re-queued: InternalError" in report.problems[0]
+    assert dlq_depth(harness) == 1
+    failed = harness.job(job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.last_error == "redrive: not re-queued: InternalError"
