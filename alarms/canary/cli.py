@@ -7,7 +7,6 @@ Lambda API said no, nothing to judge), 3 not enough data to judge.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -231,5 +230,6 @@ def judge_canary(
         ) from None
     except BotoCoreError as exc:
         raise _fail(f"reading samples failed: {exc}") from None
-    typer.echo(json.dumps(report.model_dump(mode="json"), indent=2) if as_json else _render(report))
+    # model_dump_json: an infinite ratio becomes "Infinity" (a string), so the output stays valid JSON.
+    typer.echo(report.model_dump_json(indent=2) if as_json else _render(report))
     raise typer.Exit(EXIT_BY_VERDICT[report.result.verdict])

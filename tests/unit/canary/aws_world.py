@@ -39,8 +39,13 @@ class Aws:
         self.lambda_.publish_version(FunctionName=name, Description="v1")
         self.lambda_.update_function_configuration(FunctionName=name, Description="changed")
         self.lambda_.publish_version(FunctionName=name, Description="v2")
-        routing = {"RoutingConfig": {"AdditionalVersionWeights": {"2": weight}}} if weight is not None else {}
-        self.lambda_.create_alias(FunctionName=name, Name="live", FunctionVersion="1", **routing)
+        weights = {} if weight is None else {"2": weight}
+        self.lambda_.create_alias(
+            FunctionName=name,
+            Name="live",
+            FunctionVersion="1",
+            RoutingConfig={"AdditionalVersionWeights": weights},
+        )
 
 
 def lambda_stream(aws: Aws, group: str, version: str, token: str, lines: list[str], at: datetime) -> None:

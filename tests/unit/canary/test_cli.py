@@ -41,6 +41,10 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def reject_non_json(constant: str) -> None:
+    raise AssertionError(f"not JSON: {constant}")
+
+
 def seed_invocations(aws: Aws, function: str, version: str, count: int, failing: int, ms: float) -> None:
     group = f"/aws/lambda/{function}"
     with contextlib.suppress(aws.logs.exceptions.ResourceAlreadyExistsException):
@@ -88,7 +92,7 @@ def test_a_bad_weight_exits_2_naming_the_option_and_changes_nothing(home: Path, 
 
 def test_judge_fails_a_defective_canary_and_exits_1(home: Path, aws: Aws) -> None:
     aws.canary_function("cli-judge")
-    seed_invocations(aws, "cli-judge", "1", count=400, failing=4, ms=30.0)
+    seed_invocations(aws, "cli-judge", "1", count=400, failing=0, ms=30.0)
     seed_invocations(aws, "cli-judge", "2", count=60, failing=12, ms=30.0)
 
     text = run(home, "judge", "cli-judge", "--minutes", "10")
@@ -97,13 +101,15 @@ def test_judge_fails_a_defective_canary_and_exits_1(home: Path, aws: Aws) -> Non
     assert text.returncode == 1, text.stderr
     assert "verdict FAIL" in text.stdout
     assert "error_rate" in text.stdout and "High" in text.stdout
-    report = json.loads(as_json.stdout)
+    report = json.loads(as_json.stdout, parse_constant=reject_non_json)
     assert report["source"] == "cloudwatch-logs"
     assert report["result"]["verdict"] == "FAIL"
     assert [(v["version"], v["invocations"], v["errors"]) for v in report["versions"]] == [
-        ("1", 400, 4),
+        ("1", 400, 0),
         ("2", 60, 12),
     ]
+    # Errors only in the canary: an infinite ratio, written so that any JSON reader accepts it.
+    assert report["result"]["metrics"][0]["effect_size"] == "Infinity"
 
 
 def test_judge_with_too_few_canary_invocations_says_so_and_exits_3(home: Path, aws: Aws) -> None:

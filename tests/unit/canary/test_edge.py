@@ -6,7 +6,7 @@ import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +18,11 @@ from alarms.canary.metrics import (
     LogReportSource,
     emf_metric_names,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.literals import StandardUnitType
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MetricDatumTypeDef
+
 from tests.unit.canary.aws_world import Aws, invocation_lines, lambda_stream
 
 FIXED = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -149,20 +154,27 @@ def test_metric_source_reads_per_period_samples_per_version_from_emf_shaped_metr
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     periods = [end - timedelta(minutes=n) for n in range(6, 0, -1)]
 
-    def datum(name: str, version: str, at: datetime, value: float, unit: str = "Count") -> dict[str, Any]:
-        dimensions = [{"Name": "service", "Value": "customers"}, {"Name": "version", "Value": version}]
+    def datum(
+        name: str,
+        version: str,
+        at: datetime,
+        value: float,
+        unit: StandardUnitType = "Count",
+        service: bool = True,
+    ) -> MetricDatumTypeDef:
+        dimensions: list[DimensionTypeDef] = [{"Name": "version", "Value": version}]
+        if service:
+            dimensions.append({"Name": "service", "Value": "customers"})
         return {"MetricName": name, "Dimensions": dimensions, "Timestamp": at, "Value": value, "Unit": unit}
 
-    data = []
+    data: list[MetricDatumTypeDef] = []
     for at in periods:
         data += [datum("Invocations", "1", at, 95), datum("Errors", "1", at, 1)]
         data += [datum("Duration", "1", at, 40.0, "Milliseconds")]
         data += [datum("Invocations", "2", at, 5), datum("Errors", "2", at, 1)]
         data += [datum("Duration", "2", at, 80.0, "Milliseconds")]
     # Another service's version 2 must not be counted.
-    data.append(
-        {**datum("Invocations", "2", periods[0], 1000), "Dimensions": [{"Name": "version", "Value": "2"}]}
-    )
+    data.append(datum("Invocations", "2", periods[0], 1000, service=False))
     aws.cloudwatch.put_metric_data(Namespace="sagawatch-test", MetricData=data)
 
     source = CloudWatchMetricSource(aws.cloudwatch, emf_metric_names("sagawatch-test", "customers"))

@@ -22,7 +22,13 @@ import pytest
 from alarms.canary.analysis import analyse
 from alarms.canary.control import CanaryControl
 from alarms.canary.judge import Classification, Verdict, default_config
-from alarms.canary.metrics import ERROR_RATE, CloudWatchMetricSource, LogReportSource, emf_metric_names
+from alarms.canary.metrics import (
+    ERROR_RATE,
+    CloudWatchMetricSource,
+    LogReportSource,
+    SampleSource,
+    emf_metric_names,
+)
 from instrumented_app.runtime.local import LocalRuntime
 from sagawatch.aws import aws_session
 from sagawatch.stack.aws import MotoServer
@@ -141,7 +147,7 @@ def test_a_defective_canary_is_judged_fail_from_what_cloudwatch_holds_and_rollba
     ]
 
     state = deployed.control.status(FUNCTION)
-    sources = [
+    sources: list[SampleSource] = [
         CloudWatchMetricSource(deployed.cloudwatch, emf_metric_names(NAMESPACE, SERVICE)),
         LogReportSource(deployed.logs, FUNCTION),
     ]
