@@ -13,7 +13,7 @@ from typing import Any
 
 from instrumented_app.jobs.actions import default_actions
 from instrumented_app.jobs.config import JobsConfig
-from instrumented_app.jobs.membership import HttpMembership
+from instrumented_app.jobs.membership import ClientMembership
 from instrumented_app.jobs.store import DynamoJobStore
 from instrumented_app.jobs.worker import Worker
 from instrumented_app.telemetry import instrumented
@@ -33,7 +33,7 @@ def worker() -> Worker:
         raise RuntimeError("SAGAWATCH_MEMBERSHIP_URL is not set: the worker has no membership API to call")
     return Worker(
         store=DynamoJobStore(config.jobs_table, config.client("dynamodb")),
-        actions=default_actions(HttpMembership.at(config.sagawatch_membership_url)),
+        actions=default_actions(ClientMembership.at(config.sagawatch_membership_url)),
         max_receive_count=max_receive_count(config.client("sqs"), config.jobs_queue_url),
     )
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from instrumented_app.jobs.actions import default_actions
 from instrumented_app.jobs.enqueue import Enqueuer, SqsJobQueue
-from instrumented_app.jobs.membership import SaasCallFailed
 from instrumented_app.jobs.model import Job, JobRequest, MemberPayload
 from instrumented_app.jobs.redrive import JobsQueues
 from instrumented_app.jobs.store import DynamoJobStore
 from instrumented_app.jobs.worker import Worker
 from instrumented_app.runtime.pollers.events import sqs_event
+from instrumented_app.saas_clients import SaasUnavailable
 
 REGION = "us-east-1"
 MAX_RECEIVES = 3
@@ -58,7 +58,13 @@ class FakeMembership:
     def upsert_member(self, cust_no: str, member: MemberPayload, idempotency_key: str) -> dict[str, Any]:
         self.calls.append((cust_no, idempotency_key))
         if cust_no in self.failing:
-            raise SaasCallFailed("create member", 503, f"unavailable (contact {member.email})")
+            raise SaasUnavailable(
+                "membership",
+                "create_member",
+                f"HTTP 503: down (ask {member.email})",
+                status=503,
+                retryable=True,
+            )
         return {"member_id": f"mbr_{cust_no}", "action": "created"}
 
 

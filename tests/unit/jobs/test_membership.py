@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from instrumented_app.jobs.membership import HttpMembership, SaasCallFailed
+from instrumented_app.jobs.membership import ClientMembership
 from instrumented_app.jobs.model import MemberPayload
+from instrumented_app.saas_clients import SaasUnavailable
 from instrumented_app.saas_sim.server import SaasSimulators
 from instrumented_app.telemetry.correlation import reset_correlation_id, set_correlation_id
 
@@ -40,7 +41,7 @@ def writes(url: str, **params: str) -> list[dict]:
 
 
 def test_a_new_member_is_created_with_the_job_id_as_key_and_the_correlation_id(membership_url: str) -> None:
-    client = HttpMembership.at(membership_url)
+    client = ClientMembership.at(membership_url)
     token = set_correlation_id("corr-member-1")
     try:
         outcome = client.upsert_member("C0001", member(), idempotency_key="job_1")
@@ -54,7 +55,7 @@ def test_a_new_member_is_created_with_the_job_id_as_key_and_the_correlation_id(m
 
 
 def test_a_retried_attempt_gets_the_same_member_not_a_second(membership_url: str) -> None:
-    client = HttpMembership.at(membership_url)
+    client = ClientMembership.at(membership_url)
     first = client.upsert_member("C0002", member(), idempotency_key="job_2")
     again = client.upsert_member("C0002", member(), idempotency_key="job_2")
     assert again["member_id"] == first["member_id"]
@@ -62,7 +63,7 @@ def test_a_retried_attempt_gets_the_same_member_not_a_second(membership_url: str
 
 
 def test_another_job_for_an_existing_member_updates_it(membership_url: str) -> None:
-    client = HttpMembership.at(membership_url)
+    client = ClientMembership.at(membership_url)
     first = client.upsert_member("C0003", member(), idempotency_key="job_3")
     second = client.upsert_member("C0003", member("Hanako Suzuki"), idempotency_key="job_4")
     assert second == {"member_id": first["member_id"], "action": "updated"}
@@ -72,14 +73,14 @@ def test_another_job_for_an_existing_member_updates_it(membership_url: str) -> N
 
 def test_a_faulted_api_raises_with_the_status_and_the_apis_error_code(membership_url: str) -> None:
     httpx.put(f"{membership_url}/_admin/faults", json={"error_rate": 1.0}, timeout=5).raise_for_status()
-    with pytest.raises(SaasCallFailed) as caught:
-        HttpMembership.at(membership_url).upsert_member("C0005", member(), idempotency_key="job_5")
+    with pytest.raises(SaasUnavailable) as caught:
+        ClientMembership.at(membership_url).upsert_member("C0005", member(), idempotency_key="job_5")
     assert caught.value.status in (500, 503)
-    assert "membership create member: HTTP 5" in str(caught.value)
+    assert "membership create_member: HTTP 5" in str(caught.value)
     health = httpx.get(f"{membership_url}/_admin/health", timeout=5).json()  # admin is never faulted
     assert health["records"] == 0
 
 
 def test_an_unreachable_api_raises_naming_no_answer() -> None:
-    with pytest.raises(SaasCallFailed, match="no answer: ConnectError"):
-        HttpMembership.at("http://127.0.0.1:9").upsert_member("C0006", member(), idempotency_key="job_6")
+    with pytest.raises(SaasUnavailable, match="cannot connect"):
+        ClientMembership.at("http://127.0.0.1:9").upsert_member("C0006", member(), idempotency_key="job_6")

@@ -74,7 +74,7 @@ def test_each_records_log_lines_carry_its_own_correlation_id_and_the_error_code(
     capsys.readouterr()
     harness.deliver(harness.receive())
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    failed = [line for line in lines if line.get("error_code") == "MEMBERSHIP_CALL_FAILED"]
+    failed = [line for line in lines if line.get("error_code") == "SAAS_UNAVAILABLE"]
     assert [line["correlation_id"] for line in failed] == ["corr-C0BAD"]
     succeeded = [line for line in lines if line["message"] == "job succeeded"]
     assert [line["correlation_id"] for line in succeeded] == ["corr-C0001"]
