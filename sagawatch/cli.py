@@ -29,6 +29,7 @@ LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "collect": ("collectors.cli:collect_app", "Collect logs, queues, sagas and metrics into the audit store"),
     "trace": ("collectors.cli:trace_app", "One transaction by correlation id: sagas, span waterfall, logs"),
     "reconcile": ("reconciler.cli:app", "Diff Aurora against every SaaS; report and repair drift"),
+    "saga": ("instrumented_app.sagas.cli:app", "Sagas: list, show, resume, find stuck"),
 }
 
 

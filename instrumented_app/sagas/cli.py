@@ -1,0 +1,185 @@
+"""``sagawatch saga``: list, show, find stuck, and resume sagas recorded in Aurora.
+
+Aurora is found through the running stack's ``stack.json`` (its ``aurora_url``
+and SaaS URLs), else through ``DATABASE_URL`` and ``SAGAWATCH_*_URL``.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import psycopg
+import typer
+from pydantic import ValidationError
+
+from instrumented_app.saas_clients import SaasEndpoints
+from instrumented_app.sagas.postgres import PostgresSagaStore
+from instrumented_app.sagas.records import SagaNotFound, SagaRecord
+from sagawatch.contracts import SagaState, SagaStatus, is_stuck
+from sagawatch.redact import redact
+from sagawatch.settings import Settings, get_settings
+from sagawatch.stack_info import StackInfo
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Sagas: list, show, resume, find stuck.")
+
+LIVE = (SagaStatus.PENDING, SagaStatus.RUNNING, SagaStatus.COMPENSATING)
+#: How many live sagas the stuck query reads at most (the index on live sagas keeps this cheap).
+MAX_SCAN = 10_000
+
+
+@dataclass(frozen=True)
+class Target:
+    aurora_url: str
+    saas: dict[str, str]
+
+
+def find_target(settings: Settings) -> Target:
+    info = StackInfo.read(settings.stack_file)
+    if info is not None:
+        return Target(info.aurora_url, dict(info.saas))
+    if settings.database_url:
+        return Target(settings.database_url, {})
+    typer.echo(
+        f"no running stack (no live {settings.stack_file}) and no DATABASE_URL: start `sagawatch up`"
+        " or set DATABASE_URL",
+        err=True,
+    )
+    raise typer.Exit(2)
+
+
+def _connect(target: Target) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(target.aurora_url, autocommit=True)
+    except psycopg.Error as exc:
+        typer.echo(f"cannot reach Aurora: {redact(str(exc))}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def stuck_sagas(store: PostgresSagaStore, settings: Settings, now: datetime) -> list[SagaState]:
+    """Live sagas idle past their type's threshold or past their deadline (``is_stuck``)."""
+    live = store.list_sagas(statuses=LIVE, limit=MAX_SCAN)
+    return [s for s in live if is_stuck(s, now, settings.stuck_threshold_s(s.type))]
+
+
+def _parse_status(value: str | None) -> SagaStatus | None:
+    if value is None:
+        return None
+    try:
+        return SagaStatus(value.upper())
+    except ValueError:
+        known = ", ".join(status.value for status in SagaStatus)
+        typer.echo(f"--status: {value!r} is not a saga status (one of {known})", err=True)
+        raise typer.Exit(2) from None
+
+
+def _state_json(state: SagaState) -> dict[str, Any]:
+    return state.model_dump(mode="json")
+
+
+@app.command("list")
+def list_command(
+    stuck: Annotated[bool, typer.Option("--stuck", help="Only sagas the stuck rule flags.")] = False,
+    status: Annotated[str | None, typer.Option("--status", help="Only sagas in this status.")] = None,
+    saga_type: Annotated[str | None, typer.Option("--type", help="Only sagas of this type.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_SCAN, help="At most this many.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
+) -> None:
+    """Sagas, most recently updated first."""
+    settings = get_settings()
+    wanted = _parse_status(status)
+    with closing(_connect(find_target(settings))) as conn:
+        store = PostgresSagaStore(conn)
+        if stuck:
+            found = stuck_sagas(store, settings, datetime.now(UTC))
+            found = [s for s in found if (wanted is None or s.status is wanted)]
+            found = [s for s in found if saga_type is None or s.type == saga_type][:limit]
+        else:
+            found = store.list_sagas(saga_type=saga_type, statuses=[wanted] if wanted else (), limit=limit)
+    if as_json:
+        typer.echo(json.dumps([_state_json(s) for s in found], indent=2))
+        return
+    if not found:
+        typer.echo("no sagas" + (" are stuck" if stuck else " match"))
+        return
+    for s in found:
+        typer.echo(
+            f"{s.id}  {s.type:12} {s.status.value:20} step={s.current_step or '-':18} "
+            f"attempts={s.attempts} updated={s.updated_at.isoformat(timespec='seconds')}"
+        )
+
+
+@app.command("show")
+def show_command(
+    saga_id: Annotated[str, typer.Argument(help="The saga's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The saga and its steps as JSON.")] = False,
+) -> None:
+    """One saga with its steps."""
+    with closing(_connect(find_target(get_settings()))) as conn:
+        record = _load(PostgresSagaStore(conn), saga_id)
+    if as_json:
+        typer.echo(record.model_dump_json(indent=2))
+        return
+    _print_record(record)
+
+
+@app.command("resume")
+def resume_command(saga_id: Annotated[str, typer.Argument(help="The saga to continue.")]) -> None:
+    """Continue a saga from its recorded state: forward, or its compensation. Exit 0 when it ends
+    SUCCEEDED or COMPENSATED, 1 when it ends otherwise."""
+    from instrumented_app.sagas.runner import open_runner
+
+    target = find_target(get_settings())
+    try:
+        endpoints = (
+            SaasEndpoints(
+                support_url=target.saas["support"],
+                commerce_url=target.saas["commerce"],
+                membership_url=target.saas["membership"],
+            )
+            if target.saas
+            else SaasEndpoints()
+        )
+    except (KeyError, ValidationError) as exc:
+        typer.echo(f"SaaS URLs unknown: {exc} (set SAGAWATCH_SUPPORT_URL, ..._COMMERCE_URL, ...)", err=True)
+        raise typer.Exit(2) from exc
+    runner = open_runner(target.aurora_url, endpoints, crash_after="")
+    try:
+        before = _load(runner.store, saga_id)
+        record = runner.resume(saga_id)
+    finally:
+        runner.close()
+    typer.echo(f"saga {saga_id}: {before.state.status.value} -> {record.state.status.value}")
+    _print_record(record)
+    raise typer.Exit(0 if record.state.status in (SagaStatus.SUCCEEDED, SagaStatus.COMPENSATED) else 1)
+
+
+def _load(store: PostgresSagaStore, saga_id: str) -> SagaRecord:
+    try:
+        return store.load(saga_id)
+    except SagaNotFound as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+
+
+def _print_record(record: SagaRecord) -> None:
+    s = record.state
+    typer.echo(f"saga {s.id} ({s.type}) {s.status.value}, correlation id {s.correlation_id}")
+    typer.echo(
+        f"  started {s.started_at.isoformat(timespec='seconds')}, updated "
+        f"{s.updated_at.isoformat(timespec='seconds')}, attempts {s.attempts}"
+    )
+    if record.failed_step:
+        typer.echo(f"  failed step: {record.failed_step}")
+    if s.last_error:
+        typer.echo(f"  last error: {s.last_error}")
+    for step in record.steps:
+        line = f"  {step.seq}. {step.name:18} {step.status.value:12}"
+        if step.result:
+            line += f" {json.dumps(step.result)}"
+        if step.error:
+            line += f"  error: {step.error}"
+        typer.echo(line)
