@@ -32,6 +32,8 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: Which way a change is bad. Kayenta calls these increase / decrease / either.
@@ -144,20 +146,30 @@ class CanaryResult(BaseModel):
     reasons: tuple[str, ...]
 
 
-def _clean(values: Sequence[float]) -> tuple[list[float], int]:
-    kept = [float(v) for v in values if math.isfinite(v)]
-    return kept, len(values) - len(kept)
+#: A side's samples, finite only and sorted: every statistic below is then independent of the order
+#: the samples came in (a sorted array sums the same way whatever order it was built from).
+Sorted = npt.NDArray[np.float64]
 
 
-def _stats(values: list[float], dropped: int) -> SideStats:
-    if not values:
+def _clean(values: Sequence[float], where: str) -> tuple[Sorted, int]:
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: samples must be numbers ({exc})") from None
+    if array.ndim != 1:
+        raise ValueError(f"{where}: samples must be a flat list of numbers, got {array.ndim} dimensions")
+    kept = array[np.isfinite(array)]
+    return np.sort(kept), int(array.size - kept.size)
+
+
+def _stats(values: Sorted, dropped: int) -> SideStats:
+    if values.size == 0:
         return SideStats(samples=0, dropped=dropped, mean=None, median=None)
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    # fsum: exactly rounded, so the mean (and the verdict) cannot depend on the samples' order.
     return SideStats(
-        samples=len(values), dropped=dropped, mean=math.fsum(values) / len(values), median=median
+        samples=int(values.size),
+        dropped=dropped,
+        mean=float(np.mean(values)),
+        median=float(np.median(values)),
     )
 
 
@@ -171,8 +183,8 @@ def classify_metric(
     config: MetricConfig, baseline: Sequence[float], canary: Sequence[float], confidence: float = 0.98
 ) -> MetricResult:
     """One metric's classification: NoData, Pass, High or Low, with the evidence."""
-    base_values, base_dropped = _clean(baseline)
-    canary_values, canary_dropped = _clean(canary)
+    base_values, base_dropped = _clean(baseline, f"baseline.{config.name}")
+    canary_values, canary_dropped = _clean(canary, f"canary.{config.name}")
     base, can = _stats(base_values, base_dropped), _stats(canary_values, canary_dropped)
 
     def result(
@@ -198,7 +210,8 @@ def classify_metric(
             None,
             None,
         )
-    if sorted(base_values) == sorted(canary_values) or len(set(base_values) | set(canary_values)) == 1:
+    one_value = base_values[0] == base_values[-1] == canary_values[0] == canary_values[-1]
+    if one_value or np.array_equal(base_values, canary_values):
         return result(
             Classification.PASS, f"{config.name}: baseline and canary samples are the same", None, 1.0
         )
@@ -263,7 +276,9 @@ def score(config: JudgeConfig, results: Sequence[MetricResult]) -> CanaryResult:
 
     total = math.fsum(r.weight for r in with_data)
     value = (
-        None if not with_data else 100.0 * math.fsum(r.weight for r in with_data if r not in failing) / total
+        None
+        if not with_data
+        else 100.0 * math.fsum(r.weight for r in with_data if r.classification is Classification.PASS) / total
     )
     reasons = [r.reason for r in failing] + [r.reason for r in no_data]
 

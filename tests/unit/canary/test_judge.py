@@ -206,6 +206,11 @@ def test_a_sample_for_a_metric_that_is_not_configured_is_named() -> None:
         judge(ERRORS_AND_DURATION, {}, {"eror_rate": [0.0]})
 
 
+def test_samples_that_are_not_numbers_are_refused_naming_the_side_and_metric() -> None:
+    with pytest.raises(ValueError, match=r"canary\.duration_ms: samples must be numbers"):
+        judge(ERRORS_AND_DURATION, {"duration_ms": [1.0] * 30}, {"duration_ms": ["fast"] * 30})  # type: ignore[list-item]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
