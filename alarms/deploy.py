@@ -1,7 +1,9 @@
 """Put an alarm set into CloudWatch (moto locally, AWS for real).
 
 ``put_metric_filter`` and ``put_metric_alarm`` create or replace by name, so deploying the same
-set twice changes nothing: the deploy is idempotent by the API's own contract. A metric filter
+set twice changes nothing. moto (5.2) appends a second filter of the same name instead of
+replacing it, so a filter is put only when none of its name exists or the existing one differs
+(then it is deleted first): idempotent on both. A metric filter
 needs its log group, which Lambda creates on a function's first run: such filters are skipped
 and named, and the next deploy puts them.
 """
@@ -26,7 +28,7 @@ def deploy(alarm_set: AlarmSet, logs: Any, cloudwatch: Any) -> DeployResult:
     result = DeployResult()
     for metric_filter in alarm_set.metric_filters:
         try:
-            logs.put_metric_filter(**metric_filter.to_put_metric_filter())
+            _put_filter(logs, metric_filter.to_put_metric_filter())
         except logs.exceptions.ResourceNotFoundException:
             result.skipped[metric_filter.filterName] = (
                 f"log group {metric_filter.logGroupName} does not exist yet"
@@ -37,6 +39,17 @@ def deploy(alarm_set: AlarmSet, logs: Any, cloudwatch: Any) -> DeployResult:
         cloudwatch.put_metric_alarm(**alarm.to_put_metric_alarm())
         result.alarms.append(alarm.AlarmName)
     return result
+
+
+def _put_filter(logs: Any, params: dict[str, Any]) -> None:
+    group, name = params["logGroupName"], params["filterName"]
+    found = logs.describe_metric_filters(logGroupName=group, filterNamePrefix=name).get("metricFilters", [])
+    same_name = [f for f in found if f.get("filterName") == name]
+    if len(same_name) == 1 and {k: same_name[0].get(k) for k in params} == params:
+        return
+    if same_name:
+        logs.delete_metric_filter(logGroupName=group, filterName=name)
+    logs.put_metric_filter(**params)
 
 
 def ensure_topic(sns: Any, name: str) -> str:
