@@ -64,7 +64,7 @@ class DynamoJobStore:
     """``JobStore`` on a DynamoDB table with partition key ``job_id``."""
 
     def __init__(self, table_name: str, client: Any) -> None:
-        self._table = table_name
+        self.table_name = table_name
         self._db = client
 
     @classmethod
@@ -76,7 +76,7 @@ class DynamoJobStore:
     def create(self, job: Job) -> None:
         try:
             self._db.put_item(
-                TableName=self._table,
+                TableName=self.table_name,
                 Item=_to_item(job),
                 ConditionExpression="attribute_not_exists(job_id)",
             )
@@ -86,7 +86,7 @@ class DynamoJobStore:
             raise
 
     def get(self, job_id: str) -> Job | None:
-        item = self._db.get_item(TableName=self._table, Key=_key(job_id), ConsistentRead=True).get("Item")
+        item = self._db.get_item(TableName=self.table_name, Key=_key(job_id), ConsistentRead=True).get("Item")
         return None if item is None else _from_item(item)
 
     def start(self, job_id: str, now: datetime) -> Job | None:
@@ -169,7 +169,7 @@ class DynamoJobStore:
         condition: str = NOT_SUCCEEDED,
     ) -> dict[str, Any]:
         response: dict[str, Any] = self._db.update_item(
-            TableName=self._table,
+            TableName=self.table_name,
             Key=_key(job_id),
             UpdateExpression=expression,
             ConditionExpression=condition,
