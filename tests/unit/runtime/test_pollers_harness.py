@@ -88,6 +88,8 @@ class MotoStack:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        # moto's state is per process, not per server: start from nothing that earlier test modules left.
+        httpx.post(f"{self.endpoint}/moto-api/reset", timeout=10).raise_for_status()
         httpx.post(
             f"{self.endpoint}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10
         ).raise_for_status()
