@@ -103,7 +103,7 @@ class Collector:
         started = time.monotonic()
         report = PassReport(started_at=self._clock())
         try:
-            audit = psycopg.connect(self._audit_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+            audit = self._connect_audit()
         except psycopg.Error as exc:
             raise RuntimeError(f"cannot reach the audit store: {redact(str(exc))}") from None
         with audit:
@@ -127,6 +127,9 @@ class Collector:
         report.duration_s = time.monotonic() - started
         return report
 
+    def _connect_audit(self) -> psycopg.Connection:
+        return psycopg.connect(self._audit_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+
     def _retention_due(self) -> bool:
         now = time.monotonic()
         if self._last_retention is not None and now - self._last_retention < self._retention.check_interval_s:
@@ -135,7 +138,7 @@ class Collector:
         return True
 
     def _collect_logs(self, audit: psycopg.Connection, report: PassReport) -> None:
-        stats = self._logs.run(audit)
+        stats = self._logs.run(audit, self._connect_audit)
         report.counts["log_lines"] = stats.lines
         report.counts["invocations"] = stats.invocations
         report.counts["log_problems"] = stats.problems

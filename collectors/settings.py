@@ -32,6 +32,7 @@ class PassLimits(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SAGAWATCH_COLLECT_", extra="ignore")
 
     log_pages_per_stream: int = Field(default=20, ge=1, description="get_log_events pages per stream")
+    log_workers: int = Field(default=4, ge=1, le=32, description="streams read at once, one connection each")
     log_page_size: int = Field(default=10_000, ge=1, le=10_000, description="events per page (API max)")
     dlq_peek_messages: int = Field(default=10, ge=0, le=10, description="DLQ messages peeked per pass")
     executions_per_machine: int = Field(default=200, ge=1, description="recent executions listed")

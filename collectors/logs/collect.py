@@ -9,7 +9,9 @@ could miss events ingested late with older timestamps, so it is not used. A stre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,13 @@ from collectors.settings import PassLimits
 AWS_ERRORS = (ClientError, BotoCoreError)
 
 
+@dataclass(frozen=True)
+class _StreamWork:
+    ctx: StreamContext
+    position: Position | None
+    ingested: int | None  # the stream's lastIngestionTime when listed
+
+
 @dataclass
 class LogPassStats:
     lines: int = 0
@@ -34,6 +43,15 @@ class LogPassStats:
     streams_skipped: int = 0
     lost_races: int = 0
     errors: list[CollectorError] = field(default_factory=list)
+
+    def merge(self, other: LogPassStats) -> None:
+        self.lines += other.lines
+        self.invocations += other.invocations
+        self.problems += other.problems
+        self.streams_read += other.streams_read
+        self.streams_skipped += other.streams_skipped
+        self.lost_races += other.lost_races
+        self.errors += other.errors
 
 
 class LogCollector:
@@ -51,9 +69,17 @@ class LogCollector:
         self._limits = limits or PassLimits()
         self._prefix = group_prefix
 
-    def run(self, conn: psycopg.Connection) -> LogPassStats:
-        """Read what is new in every stream; errors on one group or stream are recorded, not raised."""
+    def run(
+        self, conn: psycopg.Connection, connect: Callable[[], psycopg.Connection] | None = None
+    ) -> LogPassStats:
+        """Read what is new in every stream; AWS errors on a group or stream are recorded, not raised.
+
+        With ``connect`` (a factory of autocommit connections) streams are read by
+        ``PassLimits.log_workers`` threads, each with its own connection, so that one stream's
+        CloudWatch call overlaps another's COPY; without it, one after another on ``conn``.
+        """
         stats = LogPassStats()
+        work: list[_StreamWork] = []
         try:
             groups = list(self._groups())
         except AWS_ERRORS as exc:
@@ -61,11 +87,41 @@ class LogCollector:
             groups = []
         for group in groups:
             try:
-                self._group(conn, group, stats)
+                work += self._group_work(conn, group, stats)
             except AWS_ERRORS as exc:
                 stats.errors.append(unreachable("logs_unreachable", group, exc))
+        workers = min(self._limits.log_workers, len(work))
+        if connect is None or workers <= 1:
+            results = [self._stream(conn, item) for item in work]
+        else:
+            results = self._parallel(connect, work, workers)
+        for result in results:
+            stats.merge(result)
         write_errors(conn, stats.errors)
         return stats
+
+    def _parallel(
+        self, connect: Callable[[], psycopg.Connection], work: list[_StreamWork], workers: int
+    ) -> list[LogPassStats]:
+        local = threading.local()
+        opened: list[psycopg.Connection] = []
+        lock = threading.Lock()
+
+        def one(item: _StreamWork) -> LogPassStats:
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = connect()
+                with lock:
+                    opened.append(conn)
+            return self._stream(conn, item)
+
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="log-collector") as pool:
+                futures = [pool.submit(one, item) for item in work]
+                return [future.result() for future in futures]  # the first failure is raised here
+        finally:
+            for conn in opened:
+                conn.close()
 
     def _groups(self) -> Iterator[str]:
         for page in self._client.get_paginator("describe_log_groups").paginate(
@@ -74,8 +130,10 @@ class LogCollector:
             for group in page.get("logGroups", []):
                 yield group["logGroupName"]
 
-    def _group(self, conn: psycopg.Connection, group: str, stats: LogPassStats) -> None:
+    def _group_work(self, conn: psycopg.Connection, group: str, stats: LogPassStats) -> list[_StreamWork]:
+        """The group's streams that have something new (or might have)."""
         positions = read_positions(conn, group)
+        work = []
         for page in self._client.get_paginator("describe_log_streams").paginate(logGroupName=group):
             for stream in page.get("logStreams", []):
                 name = stream["logStreamName"]
@@ -84,20 +142,22 @@ class LogCollector:
                 if position is not None and ingested is not None and position.last_ingestion_ms == ingested:
                     stats.streams_skipped += 1
                     continue
-                try:
-                    self._stream(conn, StreamContext.of(group, name), position, ingested, stats)
-                except AWS_ERRORS as exc:
-                    stats.errors.append(unreachable("logs_unreachable", f"{group} {name}", exc))
+                work.append(_StreamWork(StreamContext.of(group, name), position, ingested))
+        return work
 
-    def _stream(
-        self,
-        conn: psycopg.Connection,
-        ctx: StreamContext,
-        position: Position | None,
-        ingested: int | None,
-        stats: LogPassStats,
-    ) -> None:
-        stats.streams_read += 1
+    def _stream(self, conn: psycopg.Connection, item: _StreamWork) -> LogPassStats:
+        """Read one stream forward, page by page; each page commits with its position."""
+        stats = LogPassStats(streams_read=1)
+        try:
+            self._pages(conn, item, stats)
+        except AWS_ERRORS as exc:
+            stats.errors.append(
+                unreachable("logs_unreachable", f"{item.ctx.log_group} {item.ctx.log_stream}", exc)
+            )
+        return stats
+
+    def _pages(self, conn: psycopg.Connection, item: _StreamWork, stats: LogPassStats) -> None:
+        ctx, position, ingested = item.ctx, item.position, item.ingested
         token = position.token if position else None
         seq = position.next_seq if position else 0
         for _ in range(self._limits.log_pages_per_stream):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import NamedTuple
 
 from collectors.logs.emf import EmfShapeError, check_emf
 from sagawatch.contracts.logline import REQUIRED_LOG_FIELDS
@@ -29,11 +31,19 @@ _ROOT_HANDLER = re.compile(
 )
 _REPORT_FIELD = re.compile(r"([A-Za-z ]+): ([^\t]+)")
 _REQUIRED = frozenset(REQUIRED_LOG_FIELDS)
+#: Contract keys lifted into columns, in the order ``_parse_json`` unpacks them.
+_JSON_KEYS = (
+    "function_name", "function_version", "level", "function_request_id", "correlation_id",
+    "saga_id", "saga_type", "saga_step", "trace_id", "span_id", "error_code", "message",
+)  # fmt: skip
+_PLAIN_TYPES = frozenset({str, type(None)})
 
 
-@dataclass(frozen=True, slots=True)
-class LogRow:
-    """One ``log_lines`` row (column order is ``LOG_COLUMNS``)."""
+class LogRow(NamedTuple):
+    """One ``log_lines`` row, in column order (``LOG_COLUMNS``): COPY writes the tuple as it is.
+
+    Rows are NamedTuples rather than dataclasses because building them is the hot path of ingestion.
+    """
 
     ts: datetime
     log_group: str
@@ -55,11 +65,10 @@ class LogRow:
     raw: str
 
 
-LOG_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(LogRow))
+LOG_COLUMNS: tuple[str, ...] = LogRow._fields
 
 
-@dataclass(frozen=True, slots=True)
-class InvocationRow:
+class InvocationRow(NamedTuple):
     """One ``invocations`` row, from a ``REPORT`` line."""
 
     ts: datetime
@@ -78,7 +87,7 @@ class InvocationRow:
     error_type: str | None
 
 
-INVOCATION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(InvocationRow))
+INVOCATION_COLUMNS: tuple[str, ...] = InvocationRow._fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +98,7 @@ class ParseProblem:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedEvent:
+class ParsedEvent(NamedTuple):
     row: LogRow
     invocation: InvocationRow | None = None
     problem: ParseProblem | None = None
@@ -116,13 +124,19 @@ class StreamContext:
 
 def parse_event(ctx: StreamContext, seq: int, timestamp_ms: int, message: str) -> ParsedEvent:
     """One CloudWatch Logs event -> its row, the invocation it reports (if any) and any problem."""
-    ts = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+    ts = _timestamp(timestamp_ms)
     line = message.rstrip("\n")
     if "\x00" in line:  # PostgreSQL text cannot hold NUL; one such line must not block its stream
         line = line.replace("\x00", "\ufffd")
     if line.startswith("{"):
         return _parse_json(ctx, seq, ts, line)
     return _parse_text(ctx, seq, ts, line)
+
+
+@lru_cache(maxsize=4096)
+def _timestamp(timestamp_ms: int) -> datetime:
+    """Epoch ms -> aware datetime; the lines of one invocation share milliseconds, so it is cached."""
+    return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
 
 
 def _parse_json(ctx: StreamContext, seq: int, ts: datetime, line: str) -> ParsedEvent:
@@ -142,31 +156,38 @@ def _parse_json(ctx: StreamContext, seq: int, ts: datetime, line: str) -> Parsed
             problem = ParseProblem("emf_shape", str(exc))
         row = _text_row(ctx, seq, ts, line, "emf")
         return ParsedEvent(row, problem=problem)
+    values = list(map(obj.get, _JSON_KEYS))
+    if not _PLAIN_TYPES.issuperset(map(type, values)):  # rare: numbers, objects; make them text
+        values = [_str(v) for v in values]
+        values[-1] = _message(obj.get("message"))
+    (
+        function_name, function_version, level, request_id, correlation_id,
+        saga_id, saga_type, saga_step, trace_id, span_id, error_code, message,
+    ) = values  # fmt: skip
     row = LogRow(
         ts,
         ctx.log_group,
         ctx.log_stream,
         seq,
         "json",
-        _str(obj.get("function_name")) or ctx.function_name,
-        _str(obj.get("function_version")) or ctx.function_version,
-        _str(obj.get("level")),
-        _str(obj.get("function_request_id")),
-        _str(obj.get("correlation_id")),
-        _str(obj.get("saga_id")),
-        _str(obj.get("saga_type")),
-        _str(obj.get("saga_step")),
-        _str(obj.get("trace_id") or obj.get("xray_trace_id")),
-        _str(obj.get("span_id")),
-        _str(obj.get("error_code")),
-        _message(obj.get("message")),
+        function_name or ctx.function_name,
+        function_version or ctx.function_version,
+        level,
+        request_id,
+        correlation_id,
+        saga_id,
+        saga_type,
+        saga_step,
+        trace_id or _str(obj.get("xray_trace_id")),
+        span_id,
+        error_code,
+        message,
         line,
     )
-    missing = _REQUIRED.difference(obj)
-    if missing:
-        detail = f"log line lacks contract fields: {', '.join(sorted(missing))}"
-        return ParsedEvent(row, problem=ParseProblem("log_contract", detail))
-    return ParsedEvent(row)
+    if obj.keys() >= _REQUIRED:
+        return ParsedEvent(row)
+    detail = f"log line lacks contract fields: {', '.join(sorted(_REQUIRED.difference(obj)))}"
+    return ParsedEvent(row, problem=ParseProblem("log_contract", detail))
 
 
 def _parse_text(ctx: StreamContext, seq: int, ts: datetime, line: str) -> ParsedEvent:

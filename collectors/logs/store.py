@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 import psycopg
 from psycopg import sql
@@ -39,8 +38,6 @@ def read_positions(conn: psycopg.Connection, log_group: str) -> dict[str, Positi
     return {stream: Position(token, next_seq, last) for stream, token, next_seq, last in rows}
 
 
-_log_values = attrgetter(*LOG_COLUMNS)
-_invocation_values = attrgetter(*INVOCATION_COLUMNS)
 _COPY_LOGS = sql.SQL("COPY log_lines ({}) FROM STDIN").format(
     sql.SQL(", ").join(map(sql.Identifier, LOG_COLUMNS))
 )
@@ -54,11 +51,11 @@ def copy_rows(cur: psycopg.Cursor, rows: Sequence[LogRow], invocations: Sequence
     if rows:
         with cur.copy(_COPY_LOGS) as copy:
             for row in rows:
-                copy.write_row(_log_values(row))
+                copy.write_row(row)
     if invocations:
         with cur.copy(_COPY_INVOCATIONS) as copy:
             for invocation in invocations:
-                copy.write_row(_invocation_values(invocation))
+                copy.write_row(invocation)
 
 
 def commit_page(
