@@ -1,0 +1,86 @@
+"""Bad input does not stop collection: unreachable queues and AWS failures become collector errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from collectors.logs.collect import LogCollector
+from collectors.partitions import Partitions
+from collectors.queues import QueueCollector
+from sagawatch.migrations import apply_migrations
+
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+GONE = "http://127.0.0.1:1/123456789012/gone"
+OK = "http://127.0.0.1:1/123456789012/orders"
+
+
+class _Pages:
+    def __init__(self, pages: list[dict[str, Any]]) -> None:
+        self._pages = pages
+
+    def paginate(self, **_: Any) -> list[dict[str, Any]]:
+        return self._pages
+
+
+class FakeSqs:
+    """Two queues listed; one of them vanished before its attributes could be read."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    def get_paginator(self, name: str) -> _Pages:
+        assert name == "list_queues"
+        return _Pages([{"QueueUrls": [GONE, OK]}])
+
+    def get_queue_attributes(self, QueueUrl: str, AttributeNames: list[str]) -> dict[str, Any]:
+        if QueueUrl == GONE:
+            raise ClientError(
+                {"Error": {"Code": "AWS.SimpleQueueService.NonExistentQueue", "Message": "gone"}},
+                "GetQueueAttributes",
+            )
+        return {"Attributes": {"ApproximateNumberOfMessages": "2", "QueueArn": "arn:aws:sqs:r:1:orders"}}
+
+    def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+        self.received.append(kwargs["QueueUrl"])
+        assert kwargs["VisibilityTimeout"] == 0  # a peek, never a consume
+        return {
+            "Messages": [{"MessageId": "m", "Body": "{}", "Attributes": {"SentTimestamp": "1764000000000"}}]
+        }
+
+
+def test_an_unreachable_queue_is_recorded_and_the_others_are_sampled() -> None:
+    sqs = FakeSqs()
+    result = QueueCollector(sqs).run(NOW)
+    assert [s.queue_name for s in result.samples] == ["orders"]
+    assert result.samples[0].visible == 2
+    assert result.samples[0].oldest_age_s == (NOW.timestamp() - 1_764_000_000)
+    assert [(e.kind, e.source) for e in result.errors] == [("queue_unreachable", GONE)]
+    assert "NonExistentQueue" in result.errors[0].detail
+
+
+class UnreachableSqs(FakeSqs):
+    def get_paginator(self, name: str) -> _Pages:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+
+def test_sqs_down_is_one_error_not_a_crash() -> None:
+    result = QueueCollector(UnreachableSqs()).run(NOW)
+    assert result.samples == [] and [e.kind for e in result.errors] == ["queue_unreachable"]
+
+
+class UnreachableLogs:
+    def get_paginator(self, name: str) -> _Pages:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+
+def test_cloudwatch_logs_down_is_recorded_as_an_error(fresh_db_url: str) -> None:
+    apply_migrations(fresh_db_url, "collectors.schema")
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        stats = LogCollector(UnreachableLogs(), Partitions()).run(conn)
+        recorded = conn.execute("SELECT kind, source FROM collector_errors").fetchall()
+    assert stats.lines == 0
+    assert recorded == [("logs_unreachable", "/aws/lambda/")]
