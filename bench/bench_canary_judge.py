@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from alarms.canary.judge import default_config, judge
-from alarms.canary.metrics import invocations_in_stream
+from alarms.canary.report_lines import invocations_in_stream
 
 
 def _samples(rng: random.Random, n: int, error_rate: float, median_ms: float) -> dict[str, list[float]]:

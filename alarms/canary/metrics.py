@@ -10,10 +10,8 @@ One small interface, ``SampleSource.samples(versions, start, end)``, and two bac
   period gives one sample per metric: errors / invocations, the duration statistic, compensations
   / invocations.
 * ``LogReportSource`` -- per-invocation samples from CloudWatch Logs, read as Lambda writes them:
-  streams named ``YYYY/MM/DD/[<version>]<id>``, one invocation from ``START RequestId`` to its
-  ``REPORT RequestId: ...\\tDuration: 1.23 ms`` line; the invocation failed when its REPORT says
-  ``Status: error|timeout`` or the runtime logged an unhandled error (``[ERROR] Type: message``,
-  or in JSON log format an object with ``errorType`` and ``errorMessage``) or a timeout.
+  streams named ``YYYY/MM/DD/[<version>]<id>``, each invocation from its START to its REPORT line
+  (``alarms.canary.report_lines`` reads both of Lambda's log formats and tells failures apart).
 
 The dashboard can feed the judge from the audit store later with a third backend of the same
 shape. Metric names match ``alarms.canary.judge.default_config``.
@@ -21,14 +19,14 @@ shape. Metric names match ``alarms.canary.judge.default_config``.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from alarms.canary.report_lines import Invocation, invocations_in_stream, stream_version
 
 #: The judge's metric names (``alarms.canary.judge.default_config``).
 ERROR_RATE = "error_rate"
@@ -40,6 +38,9 @@ MAX_STREAMS = 1000
 MAX_PAGES_PER_STREAM = 200
 MAX_METRIC_PAGES = 100
 MAX_QUERIES_PER_CALL = 500  # GetMetricData
+#: CloudWatch Logs updates a stream's ``lastEventTimestamp`` "on an eventual consistency basis ...
+#: typically in less than an hour" (DescribeLogStreams): a stream is skipped only when older than that.
+LAST_EVENT_LAG_MS = 3_600_000
 
 
 class VersionSamples(BaseModel):
@@ -69,56 +70,6 @@ class SampleSource(Protocol):
 
 
 # --- CloudWatch Logs: Lambda's REPORT lines --------------------------------------------------------
-
-_STREAM_VERSION = re.compile(r"^\d{4}/\d{2}/\d{2}/\[(?P<version>[^\]]+)\]")
-_START = re.compile(r"^START RequestId: (?P<id>\S+)")
-_REPORT = re.compile(r"^REPORT RequestId: (?P<id>\S+)\s+Duration: (?P<ms>[0-9.]+) ms")
-_REPORT_FAILED = re.compile(r"\tStatus: (error|timeout)\b")
-_TIMED_OUT = re.compile(r"^\S+ \S+ Task timed out after ")
-
-
-def stream_version(stream_name: str) -> str | None:
-    """The version in a Lambda log stream's name (``2026/11/24/[2]abc`` -> ``2``), None if not one."""
-    match = _STREAM_VERSION.match(stream_name)
-    return match.group("version") if match else None
-
-
-def is_unhandled_error(line: str) -> bool:
-    """A line the Lambda runtime writes for an invocation that failed (text or JSON log format)."""
-    if line.startswith("[ERROR] ") or _TIMED_OUT.match(line):
-        return True
-    if line.startswith("{") and '"errorType"' in line:
-        try:
-            blob = json.loads(line)
-        except ValueError:
-            return False
-        return isinstance(blob, dict) and "errorType" in blob and "errorMessage" in blob
-    return False
-
-
-@dataclass(frozen=True)
-class Invocation:
-    request_id: str
-    duration_ms: float
-    failed: bool
-
-
-def invocations_in_stream(lines: Sequence[str]) -> Iterator[Invocation]:
-    """Invocations in one stream's lines, in order. One environment runs one invocation at a time,
-    so everything between START and REPORT belongs to that request; an incomplete one is skipped."""
-    current: str | None = None
-    failed = False
-    for line in lines:
-        if start := _START.match(line):
-            current, failed = start.group("id"), False
-        elif report := _REPORT.match(line):
-            if report.group("id") == current:
-                yield Invocation(
-                    report.group("id"), float(report.group("ms")), failed or bool(_REPORT_FAILED.search(line))
-                )
-            current, failed = None, False
-        elif current is not None and is_unhandled_error(line):
-            failed = True
 
 
 def samples_from_invocations(version: str, invocations: Sequence[Invocation]) -> VersionSamples:
@@ -160,8 +111,12 @@ class LogReportSource:
         try:
             for page in self._client.get_paginator("describe_log_streams").paginate(**kwargs):
                 for stream in page.get("logStreams", []):
-                    last = stream.get("lastEventTimestamp") or stream.get("creationTime") or 0
-                    if last < start_ms or seen >= MAX_STREAMS:
+                    last = max(
+                        stream.get("lastEventTimestamp") or 0,
+                        stream.get("lastIngestionTime") or 0,
+                        stream.get("creationTime") or 0,
+                    )
+                    if last + LAST_EVENT_LAG_MS < start_ms or seen >= MAX_STREAMS:
                         return
                     seen += 1
                     yield stream["logStreamName"]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from alarms.canary.metrics import (
     COMPENSATION_RATE,
     DURATION_MS,
     ERROR_RATE,
-    invocations_in_stream,
-    is_unhandled_error,
     per_period_samples,
     samples_from_invocations,
-    stream_version,
 )
+from alarms.canary.report_lines import invocations_in_stream, is_unhandled_error, stream_version
 
 
 def report(request_id: str, ms: float, extra: str = "") -> str:
@@ -61,6 +60,25 @@ def test_each_invocation_is_read_from_start_to_report_with_its_failure() -> None
     assert (samples.invocations, samples.errors) == (4, 3)
     assert samples.samples[ERROR_RATE] == [0.0, 1.0, 1.0, 1.0]
     assert samples.samples[DURATION_MS] == [12.5, 3.25, 2000.0, 1.0]
+
+
+def test_lambdas_json_log_format_is_read_too() -> None:
+    def platform(kind: str, **record: object) -> str:
+        return json.dumps({"time": "2026-11-24T06:00:00.000Z", "type": kind, "record": record})
+
+    lines = [
+        platform("platform.start", requestId="a", version="2"),
+        platform("platform.report", requestId="a", metrics={"durationMs": 8.5}, status="success"),
+        platform("platform.start", requestId="b", version="2"),
+        json.dumps({"level": "ERROR", "errorType": "KeyError", "errorMessage": "'cust_no'"}),
+        platform("platform.report", requestId="b", metrics={"durationMs": 1.5}, status="success"),
+        platform("platform.start", requestId="c", version="2"),
+        platform("platform.report", requestId="c", metrics={"durationMs": 3000.0}, status="timeout"),
+    ]
+
+    found = [(i.request_id, i.duration_ms, i.failed) for i in invocations_in_stream(lines)]
+
+    assert found == [("a", 8.5, False), ("b", 1.5, True), ("c", 3000.0, True)]
 
 
 def test_a_report_without_its_start_is_not_an_invocation() -> None:
