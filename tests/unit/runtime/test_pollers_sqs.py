@@ -136,9 +136,11 @@ def test_an_invocation_error_returns_the_whole_batch(stack: MotoStack) -> None:
     with running_pollers(stack, invoker):
         assert wait_for(lambda: queue_is_empty(stack, url))
 
-    assert attempts == [["x", "y"], ["x", "y"]]
-    second = invoker.calls[1].event["Records"]
-    assert {r["attributes"]["ApproximateReceiveCount"] for r in second} == {"2"}
+    assert attempts[0] == ["x", "y"]
+    # both came back (possibly in two receives, as their visibility timeouts end microseconds apart)
+    assert sorted(body for attempt in attempts[1:] for body in attempt) == ["x", "y"]
+    retried = [r for call in invoker.calls[1:] for r in call.event["Records"]]
+    assert {r["attributes"]["ApproximateReceiveCount"] for r in retried} == {"2"}
 
 
 def test_batch_item_failures_are_ignored_unless_the_mapping_reports_them(stack: MotoStack) -> None:
@@ -171,7 +173,8 @@ def test_an_unknown_item_identifier_fails_the_whole_batch(stack: MotoStack) -> N
     with running_pollers(stack, invoker):
         assert wait_for(lambda: queue_is_empty(stack, url))
 
-    assert bodies == [["a", "b"], ["a", "b"]]
+    assert bodies[0] == ["a", "b"]
+    assert sorted(body for batch in bodies[1:] for body in batch) == ["a", "b"]  # the whole batch came back
 
 
 def test_the_event_has_lambdas_sqs_shape(stack: MotoStack) -> None:
