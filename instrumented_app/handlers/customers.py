@@ -64,8 +64,10 @@ def runner() -> SagaRunner:
     return _runner
 
 
-def _bind_step(saga_id: str, saga_type: str, step: str) -> None:
+def _bind_step(saga_id: str, saga_type: str, step: str, direction: str) -> None:
+    """Every following line carries the saga fields; one line marks each step (and compensation)."""
     bind_saga(saga_id=saga_id, saga_type=saga_type, saga_step=step)
+    logger.info("saga step %s: %s", direction, step, extra={"direction": direction})
 
 
 def create_customer(customer: NewCustomer, correlation_id: str) -> dict[str, Any]:

@@ -31,8 +31,9 @@ MAX_ERROR_CHARS = 500
 #: Step statuses after which a compensation is owed (a FAILED step owes one only if its outcome is unknown).
 _COMPENSABLE = frozenset({StepStatus.SUCCEEDED, StepStatus.COMPENSATING})
 
-#: Called as each step starts, forward or back: ``(saga_id, saga_type, step_name)``; logging binds here.
-StepListener = Callable[[str, str, str], None]
+#: Called as each step starts: ``(saga_id, saga_type, step_name, direction)`` with direction ``"do"`` or
+#: ``"compensate"``; the handler binds its log fields and logs the step here.
+StepListener = Callable[[str, str, str, str], None]
 
 
 def is_definite(exc: BaseException) -> bool:
@@ -141,7 +142,7 @@ class SagaEngine:
         for step, row in zip(definition.steps, record.steps, strict=True):
             if row.status is StepStatus.SUCCEEDED:
                 continue
-            self._announce(state, step.name)
+            self._announce(state, step.name, "do")
             self.store.update_saga(state.id, current_step=step.name)
             self.store.update_step(state.id, row.seq, status=StepStatus.RUNNING, started=True)
             try:
@@ -190,7 +191,7 @@ class SagaEngine:
 
     def _compensate(self, record: SagaRecord, step: Step, row: StepRecord) -> bool:
         state = record.state
-        self._announce(state, step.name)
+        self._announce(state, step.name, "compensate")
         self.store.update_saga(state.id, current_step=step.name)
         self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATING)
         if step.compensate is not None:
@@ -218,6 +219,6 @@ class SagaEngine:
             result=result,
         )
 
-    def _announce(self, state: SagaState, step: str) -> None:
+    def _announce(self, state: SagaState, step: str, direction: str) -> None:
         if self.on_step is not None:
-            self.on_step(state.id, state.type, step)
+            self.on_step(state.id, state.type, step, direction)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from instrumented_app.saas_clients import SaasEndpoints
 from instrumented_app.sagas import SimulatedCrash
 from instrumented_app.sagas.customer_input import NewCustomer
 from instrumented_app.sagas.runner import open_runner
+from sagawatch.aws import aws_session
 from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
 
 pytestmark = pytest.mark.slow
@@ -87,6 +89,25 @@ def by_cust_no(stack: RunningStack, cust_no: str) -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in rows]
 
 
+def log_lines(
+    stack: RunningStack, correlation_id: str, *, at_least: int, timeout_s: float = 20
+) -> list[dict[str, Any]]:
+    """The function's JSON log lines for one correlation id, once CloudWatch Logs (moto) holds enough."""
+    logs = aws_session(str(info(stack, "region")), str(info(stack, "aws_endpoint"))).client(
+        "logs", endpoint_url=str(info(stack, "aws_endpoint"))
+    )
+    deadline = time.monotonic() + timeout_s
+    found: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        pages = logs.get_paginator("filter_log_events").paginate(logGroupName="/aws/lambda/sw-customers")
+        messages = [event["message"] for page in pages for event in page["events"]]
+        found = [json.loads(m) for m in messages if m.startswith("{") and correlation_id in m]
+        if len(found) >= at_least:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"only {len(found)} log lines for {correlation_id} within {timeout_s} s")
+
+
 def sagawatch(stack: RunningStack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*SAGAWATCH, "saga", *args],
@@ -111,6 +132,12 @@ def test_a_customer_is_created_everywhere_once_and_a_replay_starts_nothing(stack
     for url in saas(stack).values():
         writes = httpx.get(f"{url}/_admin/writes", params={"correlation_id": correlation_id}).json()["writes"]
         assert len(writes) == 1 and writes[0]["status"] == 201, writes
+
+    lines = log_lines(stack, correlation_id, at_least=2)
+    assert all(line["correlation_id"] == correlation_id for line in lines)
+    saga_lines = [line for line in lines if line.get("saga_id") == answer["saga_id"]]
+    assert saga_lines and all(line["saga_type"] == "customer" and line["saga_step"] for line in saga_lines)
+    assert not any("s1@example.com" in json.dumps(line) for line in lines)  # PII stays masked
 
     replay = post_customer(stack, body("S0001", "s1@example.com"), **headers)
     assert replay.status_code == 201
@@ -153,6 +180,11 @@ def test_commerce_down_compensates_and_names_the_failing_step(stack: RunningStac
         httpx.put(f"{urls['commerce']}/_admin/faults", json={}).raise_for_status()
     assert response.status_code == 502, response.text
     answer = response.json()
+    errors = [
+        line for line in log_lines(stack, answer["correlation_id"], at_least=1) if line["level"] == "ERROR"
+    ]
+    assert [line["error_code"] for line in errors] == ["SAAS_UNAVAILABLE"]
+    assert errors[0]["saga_id"] == answer["saga_id"]
     assert answer["status"] == "COMPENSATED"
     assert answer["failed_step"] == "commerce_customer"
     assert live_records(stack, "S0002") == {"support": 0, "commerce": 0, "membership": 0}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from instrumented_app.sagas import SagaDefinition, SagaEngine, SimulatedCrash, Step, StepContext
@@ -187,10 +185,13 @@ def test_steps_announce_themselves_forward_and_back() -> None:
     world, store = World(), MemoryStore()
     world.fail["c"] = Definite("no")
     seen: list[str] = []
-    listener: Callable[[str, str, str], None] = lambda _id, _type, step: seen.append(step)  # noqa: E731
+
+    def listener(_saga_id: str, _saga_type: str, step: str, direction: str) -> None:
+        seen.append(f"{direction} {step}")
+
     engine, saga_id = start(world, store, on_step=listener)
     engine.run(world.definition(), saga_id)
-    assert seen == ["a", "b", "c", "b", "a"]
+    assert seen == ["do a", "do b", "do c", "compensate b", "compensate a"]
 
 
 def test_a_definition_needs_unique_step_names() -> None:
