@@ -4,6 +4,12 @@
 template), starts a poller thread per mapping, follows later changes on
 ``refresh()`` (or every ``refresh_interval_s``), and delivers S3 notifications
 that moto hands over (``s3``).
+
+moto must run in this process (as ``sagawatch up`` and the tests run it):
+``install_moto_hooks()`` switches off moto's own lossy delivery, and S3
+notifications come from inside moto. Against a moto in another process the SQS
+and stream pollers still work over HTTP, but moto would consume queue messages
+and empty stream shards before them, and no S3 notification would arrive.
 """
 
 from __future__ import annotations
