@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -21,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 CUST_NO_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 #: Longest ``last_error`` kept on a job (a job row is not a log store).
 MAX_ERROR_CHARS = 1000
+MAX_FULL_NAME = 200
+MAX_EMAIL = 320
+MAX_PHONE = 32
 
 CustNo = Annotated[str, StringConstraints(pattern=CUST_NO_PATTERN)]
 
@@ -34,6 +37,7 @@ class JobStatus(StrEnum):
 
 #: The kinds of work a job can do; each names an action in ``instrumented_app.jobs.actions``.
 JobKind = Literal["sync_member"]
+MemberStatus = Literal["active", "suspended", "cancelled"]
 
 
 class MemberPayload(BaseModel):
@@ -41,10 +45,12 @@ class MemberPayload(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    full_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    email: Annotated[str, StringConstraints(max_length=320)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
-    status: Literal["active", "suspended", "cancelled"] | None = None
+    full_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_FULL_NAME)
+    ]
+    email: Annotated[str, StringConstraints(max_length=MAX_EMAIL)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=MAX_PHONE)] | None = None
+    status: MemberStatus | None = None
 
 
 class JobRequest(BaseModel):
@@ -97,6 +103,33 @@ class Job(BaseModel):
     def status_view(self) -> dict[str, Any]:
         """The JSON a client sees; the payload stays out (it holds PII)."""
         return self.model_dump(mode="json", exclude={"payload"})
+
+
+def json_schema_for_api() -> dict[str, Any]:
+    """The API Gateway model (JSON Schema draft 4) of ``JobRequest``, so the API front refuses a bad
+    body before the function runs; the template's ``AsyncJobRequest`` is checked against this in the
+    unit tests. The handler validates again (a route may be deployed without its validator)."""
+    payload = {
+        "type": "object",
+        "required": ["full_name"],
+        "properties": {
+            "full_name": {"type": "string", "minLength": 1, "maxLength": MAX_FULL_NAME},
+            "email": {"type": "string", "maxLength": MAX_EMAIL},
+            "phone": {"type": "string", "maxLength": MAX_PHONE},
+            "status": {"type": "string", "enum": list(get_args(MemberStatus))},
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "required": ["kind", "cust_no", "payload"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(get_args(JobKind))},
+            "cust_no": {"type": "string", "pattern": CUST_NO_PATTERN},
+            "payload": payload,
+        },
+        "additionalProperties": False,
+    }
 
 
 def new_job(job_id: str, request: JobRequest, correlation_id: str | None, now: datetime) -> Job:

@@ -99,6 +99,11 @@ def test_a_job_succeeds_and_the_member_is_written_under_the_requests_correlation
     stack: RunningStack,
 ) -> None:
     app = App(stack)
+    refused = app.http.post(
+        f"{app.api}/api/async", json={"kind": "sync_member", "payload": {"full_name": "A"}}
+    )
+    assert refused.status_code == 400  # by the API front, from the template's model
+    assert "cust_no" in [error["field"] for error in refused.json()["errors"]], refused.text
     accepted = app.submit("CQW0001", "qw-success-1")
     assert accepted["status"] == "PENDING"
     job = app.wait_for(accepted["status_url"], "SUCCEEDED", timeout_s=30)
