@@ -7,6 +7,7 @@ Lambda API said no, nothing to judge), 3 not enough data to judge.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ from alarms.canary.metrics import (
     emf_metric_names,
     lambda_metric_names,
 )
+from alarms.canary.publish import publish_error_rate_delta
 from sagawatch.aws import aws_session
 from sagawatch.settings import get_settings
 from sagawatch.stack_info import StackInfo
@@ -138,14 +140,15 @@ def rollback(function: str, alias: Alias = "live", as_json: AsJson = False) -> N
     _act("rollback", function, alias, as_json)
 
 
-def _sources(aws: _Aws, kind: Source, state: AliasState, period_s: int) -> list[SampleSource]:
+def _sources(
+    aws: _Aws, kind: Source, state: AliasState, period_s: int, duration_stat: str
+) -> list[SampleSource]:
     logs: SampleSource = LogReportSource(aws.client("logs"), state.function)
     if kind is Source.LOGS:
         return [logs]
     cloudwatch = aws.client("cloudwatch")
-    lambda_metrics: SampleSource = CloudWatchMetricSource(
-        cloudwatch, lambda_metric_names(state.function, state.alias), period_s
-    )
+    lambda_names = replace(lambda_metric_names(state.function, state.alias), duration_stat=duration_stat)
+    lambda_metrics: SampleSource = CloudWatchMetricSource(cloudwatch, lambda_names, period_s)
     if kind is Source.LAMBDA:
         return [lambda_metrics]
     # The app's EMF: Powertools' namespace and service as the canary version is configured with.
@@ -157,7 +160,9 @@ def _sources(aws: _Aws, kind: Source, state: AliasState, period_s: int) -> list[
         env.get("POWERTOOLS_METRICS_NAMESPACE", "sagawatch"),
         env.get("POWERTOOLS_SERVICE_NAME", "service_undefined"),
     )
-    emf: SampleSource = CloudWatchMetricSource(cloudwatch, names, period_s)
+    emf: SampleSource = CloudWatchMetricSource(
+        cloudwatch, replace(names, duration_stat=duration_stat), period_s
+    )
     if kind is Source.EMF:
         return [emf]
     # Lambda's own metrics exist only on AWS; per-invocation REPORT lines are the fallback everywhere.
@@ -205,6 +210,13 @@ def judge_canary(
     source: Annotated[Source, typer.Option("--source", help="Where samples come from.")] = Source.AUTO,
     period: Annotated[int, typer.Option("--period", min=1, help="Seconds per metric sample.")] = 60,
     min_samples: Annotated[int, typer.Option("--min-samples", min=3, help="Per version and metric.")] = 20,
+    duration_stat: Annotated[
+        str,
+        typer.Option("--duration-stat", help="Per-period duration statistic (p50, p99 on AWS)."),
+    ] = "Average",
+    publish: Annotated[
+        bool, typer.Option("--publish", help="Put CanaryErrorRateDelta for the standard alarm.")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Judge the canary version against the primary (exit 0 PASS, 1 FAIL/MARGINAL, 3 not enough data)."""
@@ -216,11 +228,12 @@ def judge_canary(
             raise NoCanaryError(f"{_describe(state)}: nothing to judge")
         report = analyse(
             state,
-            _sources(aws, source, state, period),
+            _sources(aws, source, state, period, duration_stat),
             end - timedelta(minutes=minutes),
             end,
             default_config(min_samples),
         )
+        delta = publish_error_rate_delta(aws.client("cloudwatch"), report, end) if publish else None
     except (ValueError, CanaryControlError, NoCanaryError) as exc:
         raise _fail(str(exc)) from None
     except ClientError as exc:
@@ -232,4 +245,7 @@ def judge_canary(
         raise _fail(f"reading samples failed: {exc}") from None
     # model_dump_json: an infinite ratio becomes "Infinity" (a string), so the output stays valid JSON.
     typer.echo(report.model_dump_json(indent=2) if as_json else _render(report))
+    if publish:
+        published = "nothing (a version had no invocations)" if delta is None else f"{delta:+.4f}"
+        typer.echo(f"CanaryErrorRateDelta published: {published}", err=True)
     raise typer.Exit(EXIT_BY_VERDICT[report.result.verdict])

@@ -95,7 +95,7 @@ def test_judge_fails_a_defective_canary_and_exits_1(home: Path, aws: Aws) -> Non
     seed_invocations(aws, "cli-judge", "1", count=400, failing=0, ms=30.0)
     seed_invocations(aws, "cli-judge", "2", count=60, failing=12, ms=30.0)
 
-    text = run(home, "judge", "cli-judge", "--minutes", "10")
+    text = run(home, "judge", "cli-judge", "--minutes", "10", "--publish")
     as_json = run(home, "judge", "cli-judge", "--minutes", "10", "--json")
 
     assert text.returncode == 1, text.stderr
@@ -110,6 +110,18 @@ def test_judge_fails_a_defective_canary_and_exits_1(home: Path, aws: Aws) -> Non
     ]
     # Errors only in the canary: an infinite ratio, written so that any JSON reader accepts it.
     assert report["result"]["metrics"][0]["effect_size"] == "Infinity"
+    # The standard alarm's metric: canary error rate 12/60 minus baseline 0/400.
+    assert "CanaryErrorRateDelta published: +0.2000" in text.stderr
+    stats = aws.cloudwatch.get_metric_statistics(
+        Namespace="sagawatch/audit",
+        MetricName="CanaryErrorRateDelta",
+        Dimensions=[{"Name": "FunctionName", "Value": "cli-judge"}],
+        StartTime=datetime.now(UTC) - timedelta(minutes=5),
+        EndTime=datetime.now(UTC) + timedelta(minutes=1),
+        Period=60,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    assert [round(point["Maximum"], 4) for point in stats] == [0.2]
 
 
 def test_judge_with_too_few_canary_invocations_says_so_and_exits_3(home: Path, aws: Aws) -> None:
