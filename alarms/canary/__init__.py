@@ -8,5 +8,6 @@
 * ``alarms.canary.analysis`` -- ``analyse``: alias + sources + judge -> ``CanaryReport`` (CLI, dashboard).
 * ``alarms.canary.control`` -- the alias: read it, set the canary weight, promote, roll back; each
   change returns an audit record.
+* ``alarms.canary.publish`` -- the canary error-rate delta that the standard canary alarm watches.
 * ``alarms.canary.cli`` -- ``sagawatch canary status | judge | set | promote | rollback``.
 """

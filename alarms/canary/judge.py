@@ -139,7 +139,7 @@ class CanaryResult(BaseModel):
     model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings")
 
     verdict: Verdict
-    score: float | None = Field(description="0..100; None when no metric had enough data")
+    score: float | None = Field(description="0..100; None when the verdict is NOT_ENOUGH_DATA")
     pass_threshold: float
     marginal_threshold: float
     metrics: tuple[MetricResult, ...]
@@ -289,6 +289,7 @@ def score(config: JudgeConfig, results: Sequence[MetricResult]) -> CanaryResult:
         reasons.insert(0, f"critical metric {names} is not Pass: the canary fails whatever the score")
     elif value is None or critical_no_data:
         verdict = Verdict.NOT_ENOUGH_DATA
+        value = None  # a score over the metrics that happen to have data would read as a judgement
         lacking = critical_no_data or no_data
         names = ", ".join(r.name for r in lacking)
         reasons.insert(0, f"not enough data to judge ({names}): let more traffic reach the canary")

@@ -170,6 +170,19 @@ def test_too_few_canary_samples_is_not_enough_data_with_the_counts() -> None:
     assert any("not enough data to judge" in reason for reason in result.reasons)
 
 
+def test_a_critical_metric_without_enough_data_means_not_enough_data_whatever_the_others_say() -> None:
+    rng = random.Random(37)
+    baseline = {"error_rate": errors(rng, 500, 0.01), "duration_ms": durations(rng, 500, 40.0)}
+    canary = {"error_rate": errors(rng, 8, 0.01), "duration_ms": durations(rng, 500, 40.0)}
+
+    result = judge(ERRORS_AND_DURATION, baseline, canary)
+
+    assert result.metrics[1].classification is Classification.PASS
+    assert result.verdict is Verdict.NOT_ENOUGH_DATA
+    assert result.score is None
+    assert result.reasons[0].startswith("not enough data to judge (error_rate)")
+
+
 def test_a_metric_missing_from_the_samples_is_no_data_and_left_out_of_the_score() -> None:
     rng = random.Random(31)
     samples = {"error_rate": errors(rng, 300, 0.0), "duration_ms": durations(rng, 300, 40.0)}
