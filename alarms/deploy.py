@@ -3,7 +3,8 @@
 ``put_metric_filter`` and ``put_metric_alarm`` create or replace by name, so deploying the same
 set twice changes nothing. moto (5.2) appends a second filter of the same name instead of
 replacing it, so a filter is put only when none of its name exists or the existing one differs
-(then it is deleted first): idempotent on both. A metric filter
+(then it is deleted first): idempotent on both. Likewise an alarm is put only when it is new or
+changed: moto resets an updated alarm's state, where CloudWatch keeps it. A metric filter
 needs its log group, which Lambda creates on a function's first run: such filters are skipped
 and named, and the next deploy puts them.
 """
@@ -13,6 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
+from alarms.engine.cloudwatch import alarm_from_description
 from alarms.standard import AlarmSet
 
 
@@ -35,10 +39,25 @@ def deploy(alarm_set: AlarmSet, logs: Any, cloudwatch: Any) -> DeployResult:
             )
             continue
         result.metric_filters.append(metric_filter.filterName)
+    deployed = _deployed_alarms(cloudwatch, [a.AlarmName for a in alarm_set.alarms])
     for alarm in alarm_set.alarms:
-        cloudwatch.put_metric_alarm(**alarm.to_put_metric_alarm())
+        params = alarm.to_put_metric_alarm()
+        if deployed.get(alarm.AlarmName) != params:
+            cloudwatch.put_metric_alarm(**params)
         result.alarms.append(alarm.AlarmName)
     return result
+
+
+def _deployed_alarms(cloudwatch: Any, names: list[str]) -> dict[str, dict[str, Any] | None]:
+    """The ``PutMetricAlarm`` parameters of the alarms that exist (None: one we cannot read back)."""
+    found: dict[str, dict[str, Any] | None] = {}
+    for i in range(0, len(names), 100):  # DescribeAlarms takes up to 100 names
+        for described in cloudwatch.describe_alarms(AlarmNames=names[i : i + 100]).get("MetricAlarms", []):
+            try:
+                found[described["AlarmName"]] = alarm_from_description(described).to_put_metric_alarm()
+            except ValidationError:
+                found[described["AlarmName"]] = None
+    return found
 
 
 def _put_filter(logs: Any, params: dict[str, Any]) -> None:
