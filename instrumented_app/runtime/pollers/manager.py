@@ -30,6 +30,8 @@ from instrumented_app.runtime.types import Invoker
 
 #: Credentials for moto; it accepts any, and the pollers only ever talk to the local stack.
 LOCAL_ACCESS_KEY = "testing"
+#: How often ``wait_idle`` looks at the S3 dispatcher.
+IDLE_CHECK_S = 0.02
 
 
 class EventSourcePollers:
@@ -156,16 +158,24 @@ class EventSourcePollers:
             return {uuid: poller.mapping for uuid, poller in self._pollers.items()}
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until every poller has found its source empty at least once after this call.
+        """Wait until every poller has found its source empty at least once after this call,
+        and no S3 notification is waiting, running or due for a retry.
 
         A test's way to say "everything that was deliverable has been delivered";
         messages still invisible (in flight, awaiting retry) are not deliverable yet.
         """
         deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
         with self._lock:
             pollers = list(self._pollers.values())
         marks = [(poller, poller.empty_polls()) for poller in pollers]
-        return all(
-            poller.wait_empty_poll_after(mark, max(0.0, deadline - time.monotonic()))
-            for poller, mark in marks
-        )
+        if not all(poller.wait_empty_poll_after(mark, left()) for poller, mark in marks):
+            return False
+        while not self._s3.idle():
+            if left() <= 0:
+                return False
+            time.sleep(min(IDLE_CHECK_S, left()))
+        return True

@@ -120,6 +120,7 @@ class S3NotificationDispatcher:
         self._incoming: queue.Queue[_Due] = queue.Queue(maxsize=MAX_QUEUED_EVENTS)
         self._retries: list[_Due] = []  # a heap, shared with the workers under _retries_lock
         self._retries_lock = threading.Lock()
+        self._in_flight = 0  # handed to a worker and not finished; under _retries_lock
         self._workers = workers
         self._free_workers = threading.BoundedSemaphore(workers)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"s3-notifications-{region}")
@@ -173,6 +174,8 @@ class S3NotificationDispatcher:
             if due is None or self._stop.is_set():
                 self._free_workers.release()
                 continue
+            with self._retries_lock:
+                self._in_flight += 1
             self._pool.submit(self._deliver, due)
 
     def _next_due(self) -> _Due | None:
@@ -193,7 +196,14 @@ class S3NotificationDispatcher:
         try:
             self._invoke(due)
         finally:
+            with self._retries_lock:
+                self._in_flight -= 1
             self._free_workers.release()
+
+    def idle(self) -> bool:
+        """Nothing waiting, running or due for a retry."""
+        with self._retries_lock:
+            return self._incoming.empty() and not self._retries and self._in_flight == 0
 
     def _invoke(self, due: _Due) -> None:
         target = function_target(due.function_arn)

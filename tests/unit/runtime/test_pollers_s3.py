@@ -108,3 +108,22 @@ def test_uploads_are_handled_concurrently_as_asynchronous_invokes(stack: MotoSta
         assert wait_for(lambda: both_running.n_waiting == 0)
 
     assert not both_running.broken
+
+
+def test_wait_idle_waits_for_notifications_still_being_delivered(stack: MotoStack) -> None:
+    notify_on_upload(stack, "queued", "thumbnailer")
+    release = threading.Event()
+    done: list[str] = []
+
+    def slow(event: dict[str, Any]) -> None:
+        release.wait(10)
+        done.append(event["Records"][0]["s3"]["object"]["key"])
+
+    invoker = FakeInvoker({"thumbnailer": slow})
+    with running_pollers(stack, invoker) as pollers:
+        stack.client("s3").put_object(Bucket="queued", Key="k.png", Body=b"k")
+        assert wait_for(lambda: len(invoker.calls) == 1)
+        assert not pollers.wait_idle(0.3)  # the invocation is still running
+        release.set()
+        assert pollers.wait_idle(5)
+        assert done == ["k.png"]
