@@ -20,6 +20,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -30,7 +31,7 @@ from pydantic import ValidationError
 from instrumented_app.jobs.enqueue import Enqueuer, JobNotQueued, KeyedRequest
 from instrumented_app.jobs.model import Job, JobRequest
 from instrumented_app.jobs.store import JobStore
-from instrumented_app.telemetry import current_correlation_id, log_error, logger
+from instrumented_app.telemetry import current_correlation_id, log_error, logger, metrics
 from sagawatch.contracts import IDEMPOTENCY_KEY_HEADER
 
 #: Longest ``Idempotency-Key`` accepted (the common limit of SaaS APIs).
@@ -82,6 +83,7 @@ def register_routes(app: APIGatewayRestResolver, service: Callable[[], JobsServi
         except JobNotQueued as exc:
             log_error("job not queued", error_code=exc.error_code, exc_info=exc)
             return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the job could not be queued; try again")
+        metrics.add_metric(name="JobAccepted", unit=MetricUnit.Count, value=1)
         logger.info("job accepted", extra={"job_id": job.job_id, "kind": job.kind})
         url = status_url(job.job_id)
         return Response(

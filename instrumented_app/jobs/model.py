@@ -5,8 +5,9 @@ to ``PENDING`` (the queue delivers it again after its visibility timeout) with
 ``retry_count`` and ``last_error`` set, and the attempt that uses up the
 queue's ``maxReceiveCount`` makes it ``FAILED`` (the queue then moves the
 message to its DLQ). A redrive puts a ``FAILED`` job back to ``PENDING``.
-These rules are pure functions here so that the store, the worker and the
-CLI cannot disagree about them.
+The failure rule is a pure function here; the other guard (a ``SUCCEEDED``
+job is never run or changed again, a redrive only resets a ``FAILED`` one) is
+the store's conditional writes, so two workers cannot race past it.
 """
 
 from __future__ import annotations
@@ -143,16 +144,6 @@ def new_job(job_id: str, request: JobRequest, correlation_id: str | None, now: d
         created_at=now,
         updated_at=now,
     )
-
-
-def may_start(status: JobStatus) -> bool:
-    """Whether a delivered message runs its job: anything but a finished success.
-
-    ``RUNNING`` is allowed because an attempt that crashed (timeout, lost
-    process) leaves it so and the queue's redelivery is its retry; ``FAILED``
-    because only a redrive sends a failed job's message again.
-    """
-    return status is not JobStatus.SUCCEEDED
 
 
 def status_after_failure(receive_count: int, max_receive_count: int | None) -> JobStatus:

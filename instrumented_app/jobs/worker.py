@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from instrumented_app.jobs.actions import JobAction
-from instrumented_app.jobs.model import JobMessage, short_error, status_after_failure, utc_now
+from instrumented_app.jobs.model import JobMessage, JobStatus, short_error, status_after_failure, utc_now
 from instrumented_app.jobs.store import JobNotFound, JobStore
-from instrumented_app.telemetry import log_error, logger, mask_text, record_scope
+from instrumented_app.telemetry import log_error, logger, mask_text, metrics, record_scope
 
 
 class InvalidJobMessage(ValueError):
@@ -84,6 +85,7 @@ class Worker:
                 self._record_failure(message.job_id, exc, receive_count)
                 raise
             self.store.succeed(message.job_id, result, self.clock())
+            metrics.add_metric(name="JobSucceeded", unit=MetricUnit.Count, value=1)
             logger.info("job succeeded", extra={"kind": message.kind, "receive_count": receive_count})
         finally:
             logger.remove_keys(["job_id"])
@@ -92,6 +94,9 @@ class Worker:
         status = status_after_failure(receive_count, self.max_receive_count)
         error = mask_text(short_error(exc))
         self.store.fail(job_id, error, receive_count, status, self.clock())
+        metrics.add_metric(name="JobAttemptFailed", unit=MetricUnit.Count, value=1)
+        if status is JobStatus.FAILED:
+            metrics.add_metric(name="JobFailed", unit=MetricUnit.Count, value=1)
         code = getattr(exc, "error_code", None)
         log_error(
             f"job attempt failed; job is {status.value}",

@@ -9,7 +9,6 @@ from instrumented_app.jobs.model import (
     MAX_ERROR_CHARS,
     JobRequest,
     JobStatus,
-    may_start,
     new_job,
     short_error,
     status_after_failure,
@@ -32,10 +31,6 @@ def test_a_failed_attempt_leaves_the_job_pending_until_the_queues_last_delivery(
     receive_count: int, max_receive_count: int | None, expected: JobStatus
 ) -> None:
     assert status_after_failure(receive_count, max_receive_count) is expected
-
-
-def test_only_a_succeeded_job_is_not_run_again() -> None:
-    assert [status for status in JobStatus if not may_start(status)] == [JobStatus.SUCCEEDED]
 
 
 def test_a_request_with_a_bad_cust_no_is_refused_naming_the_field() -> None:
