@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -33,7 +34,7 @@ class StoredTransition:
     old_state: str | None
     new_state: str
     reason: str
-    reason_data: dict[str, object]
+    reason_data: dict[str, Any]
     changed_at: datetime
 
 
