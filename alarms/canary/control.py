@@ -201,7 +201,7 @@ class CanaryControl:
                 f"{operation} {target} refused: {error.get('Code', 'error')}: {error.get('Message', exc)}"
             ) from exc
         except BotoCoreError as exc:
-            raise CanaryControlError(f"{operation}: the Lambda API could not be reached: {exc}") from exc
+            raise CanaryControlError(f"{operation}: the call to the Lambda API failed: {exc}") from exc
         return answer
 
     def _record(self, what: Action, before: AliasState, after: AliasState, detail: str) -> AuditRecord:
