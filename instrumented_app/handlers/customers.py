@@ -59,7 +59,10 @@ _runner: SagaRunner | None = None
 def runner() -> SagaRunner:
     """One runner per execution environment: the Aurora connection and SaaS pools outlive invocations."""
     global _runner
-    if _runner is None or _runner.conn.closed:
+    if _runner is not None and _runner.conn.closed:
+        _runner.close()  # Aurora went away under it: its SaaS pools go with it
+        _runner = None
+    if _runner is None:
         _runner = open_runner(os.environ["DATABASE_URL"], SaasEndpoints(), on_step=_bind_step)
     return _runner
 

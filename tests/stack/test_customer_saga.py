@@ -142,6 +142,9 @@ def test_a_customer_is_created_everywhere_once_and_a_replay_starts_nothing(stack
     replay = post_customer(stack, body("S0001", "s1@example.com"), **headers)
     assert replay.status_code == 201
     assert replay.json()["saga_id"] == answer["saga_id"]
+    reused = post_customer(stack, body("S0001", "other@example.com"), **headers)
+    assert reused.status_code == 422, reused.text
+    assert "Idempotency-Key" in reused.json()["message"]
     assert by_cust_no(stack, "S0001") == [(answer["saga_id"], "SUCCEEDED")]
 
     shown = httpx.get(f"{info(stack, 'api_endpoint')}/sagas/{answer['saga_id']}")

@@ -1,4 +1,5 @@
-"""An in-memory ``SagaStore`` for the engine's unit tests (the real one is tested on PostgreSQL)."""
+"""Fakes for the engine's unit tests: an in-memory ``SagaStore`` (the real one is tested on PostgreSQL)
+and a ``World`` of steps that record their calls."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from instrumented_app.sagas.definition import SagaDefinition, Step, StepContext, StepResult
 from instrumented_app.sagas.records import KEEP, SagaNotFound, SagaRecord
 from sagawatch.contracts import SagaState, SagaStatus, StepStatus
 
@@ -91,3 +93,44 @@ class MemoryStore:
             and (updated_before is None or r.state.updated_at < updated_before)
         ]
         return sorted(found, key=lambda s: s.updated_at, reverse=True)[:limit]
+
+
+NAMES = ("a", "b", "c", "d")
+
+
+class Definite(Exception):
+    """The remote side said no: nothing was written."""
+
+    definite = True
+
+
+class World:
+    """Steps that record every call (name, direction, key) and can be told to fail."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self.fail: dict[str, BaseException] = {}
+        self.fail_compensation: dict[str, Exception] = {}
+        self.written: set[str] = set()
+
+    def step(self, name: str) -> Step:
+        def do(ctx: StepContext) -> StepResult:
+            self.calls.append((name, "do", ctx.idempotency_key))
+            if name in self.fail:
+                raise self.fail[name]
+            self.written.add(name)
+            return {"made": name}
+
+        def compensate(ctx: StepContext) -> None:
+            self.calls.append((name, "undo", ctx.idempotency_key))
+            if name in self.fail_compensation:
+                raise self.fail_compensation.pop(name)
+            self.written.discard(name)  # deleting what is gone is fine: "already gone" = success
+
+        return Step(name, do, compensate)
+
+    def definition(self) -> SagaDefinition:
+        return SagaDefinition("test", tuple(self.step(name) for name in NAMES))
+
+    def directions(self, direction: str) -> list[str]:
+        return [name for name, d, _ in self.calls if d == direction]

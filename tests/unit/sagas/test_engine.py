@@ -4,54 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from instrumented_app.sagas import SagaDefinition, SagaEngine, SimulatedCrash, Step, StepContext
-from instrumented_app.sagas.definition import StepResult
+from instrumented_app.sagas import SagaDefinition, SagaEngine, SimulatedCrash, Step
+from instrumented_app.sagas.engine import StepListener
 from sagawatch.contracts import SagaStatus, StepStatus
-from tests.unit.sagas.fakes import MemoryStore
-
-NAMES = ("a", "b", "c", "d")
+from tests.unit.sagas.fakes import NAMES, Definite, MemoryStore, World
 
 
-class Definite(Exception):
-    """The remote side said no: nothing was written."""
-
-    definite = True
-
-
-class World:
-    """Steps that record every call (name, direction, key) and can be told to fail."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, str]] = []
-        self.fail: dict[str, BaseException] = {}
-        self.fail_compensation: dict[str, Exception] = {}
-        self.written: set[str] = set()
-
-    def step(self, name: str) -> Step:
-        def do(ctx: StepContext) -> StepResult:
-            self.calls.append((name, "do", ctx.idempotency_key))
-            if name in self.fail:
-                raise self.fail[name]
-            self.written.add(name)
-            return {"made": name}
-
-        def compensate(ctx: StepContext) -> None:
-            self.calls.append((name, "undo", ctx.idempotency_key))
-            if name in self.fail_compensation:
-                raise self.fail_compensation.pop(name)
-            self.written.discard(name)  # deleting what is gone is fine: "already gone" = success
-
-        return Step(name, do, compensate)
-
-    def definition(self) -> SagaDefinition:
-        return SagaDefinition("test", tuple(self.step(name) for name in NAMES))
-
-    def directions(self, direction: str) -> list[str]:
-        return [name for name, d, _ in self.calls if d == direction]
-
-
-def start(world: World, store: MemoryStore, **engine_options: object) -> tuple[SagaEngine, str]:
-    engine = SagaEngine(store, **engine_options)  # type: ignore[arg-type]
+def start(
+    world: World, store: MemoryStore, crash_after: str | None = None, on_step: StepListener | None = None
+) -> tuple[SagaEngine, str]:
+    engine = SagaEngine(store, crash_after=crash_after, on_step=on_step)
     engine.create(world.definition(), saga_id="s1", correlation_id="c1", payload={"cust_no": "C1"})
     return engine, "s1"
 
