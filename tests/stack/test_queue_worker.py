@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from sagawatch.aws import aws_session
 from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
 
 pytestmark = pytest.mark.slow
@@ -58,6 +59,10 @@ class App:
         self.api = str(stack.info["api_endpoint"])
         self.membership = str(dict(stack.info["saas"])["membership"])  # type: ignore[call-overload]
         self.http = httpx.Client(timeout=10, trust_env=False)
+        aws = str(stack.info["aws_endpoint"])
+        self.cloudwatch: Any = aws_session(str(stack.info["region"]), aws).client(
+            "cloudwatch", endpoint_url=aws
+        )
 
     def submit(self, cust_no: str, correlation_id: str) -> dict[str, Any]:
         response = self.http.post(
@@ -79,6 +84,10 @@ class App:
 
     def wait_for(self, status_url: str, status: str, timeout_s: float) -> dict[str, Any]:
         return eventually(lambda: (job := self.job(status_url))["status"] == status and job, timeout_s)
+
+    def metric_names(self) -> set[str]:
+        listed = self.cloudwatch.list_metrics(Namespace="sagawatch")["Metrics"]
+        return {metric["MetricName"] for metric in listed}
 
     def faults(self, **config: Any) -> None:
         self.http.put(f"{self.membership}/_admin/faults", json=config).raise_for_status()
@@ -130,6 +139,8 @@ def test_a_failing_job_retries_to_the_dlq_and_a_redrive_finishes_it(stack: Runni
         assert job["retry_count"] == MAX_RECEIVES
         assert {1, MAX_RECEIVES} <= seen_retries  # it rose attempt by attempt, visibly
         assert "HTTP 50" in job["last_error"]
+        # The worker's EMF lines became CloudWatch metrics an alarm can watch.
+        eventually(lambda: app.metric_names() >= {"JobAttemptFailed", "JobFailed"}, timeout_s=30)
 
         def in_dlq() -> list[dict[str, Any]] | None:
             listed = jobs_cli(stack, "dlq", "--json")
