@@ -7,6 +7,7 @@ Lambda API said no, nothing to judge), 3 not enough data to judge.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -17,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from alarms.canary.analysis import CanaryReport, NoCanaryError, analyse
 from alarms.canary.control import AliasState, AuditRecord, CanaryControl, CanaryControlError
-from alarms.canary.judge import Verdict, default_config
+from alarms.canary.judge import SideStats, Verdict, default_config
 from alarms.canary.metrics import (
     CloudWatchMetricSource,
     LogReportSource,
@@ -90,15 +91,10 @@ def _print_record(record: AuditRecord, as_json: bool) -> None:
     typer.echo(f"now: {_describe(record.after)}")
 
 
-def _act(action: str, function: str, alias: str, as_json: bool, **kwargs: Any) -> None:
-    control = CanaryControl(_Aws().client("lambda"))
+def _act(change: Callable[[CanaryControl], AuditRecord], as_json: bool) -> None:
+    """Run one alias change with this account's Lambda API and print its audit record."""
     try:
-        if action == "set_weight":
-            record = control.set_weight(function, alias, kwargs["weight"], version=kwargs.get("version"))
-        elif action == "promote":
-            record = control.promote(function, alias)
-        else:
-            record = control.rollback(function, alias)
+        record = change(CanaryControl(_Aws().client("lambda")))
     except (ValueError, CanaryControlError) as exc:
         raise _fail(str(exc)) from None
     _print_record(record, as_json)
@@ -125,19 +121,19 @@ def set_weight(
     as_json: AsJson = False,
 ) -> None:
     """Send WEIGHT of the alias's invocations to the canary version."""
-    _act("set_weight", function, alias, as_json, weight=weight, version=version)
+    _act(lambda control: control.set_weight(function, alias, weight, version=version), as_json)
 
 
 @app.command()
 def promote(function: str, alias: Alias = "live", as_json: AsJson = False) -> None:
     """Point the alias at the canary version: all traffic to it."""
-    _act("promote", function, alias, as_json)
+    _act(lambda control: control.promote(function, alias), as_json)
 
 
 @app.command()
 def rollback(function: str, alias: Alias = "live", as_json: AsJson = False) -> None:
     """Take the canary out of the alias: all traffic back to the primary version."""
-    _act("rollback", function, alias, as_json)
+    _act(lambda control: control.rollback(function, alias), as_json)
 
 
 def _sources(
@@ -169,6 +165,10 @@ def _sources(
     return [emf, logs] if aws.endpoint else [lambda_metrics, emf, logs]
 
 
+def _side(stats: SideStats) -> str:
+    return f"{stats.samples}/{'-' if stats.mean is None else f'{stats.mean:.4g}'}"
+
+
 def _render(report: CanaryReport) -> str:
     result = report.result
     lines = [
@@ -186,15 +186,11 @@ def _render(report: CanaryReport) -> str:
         f"  {'metric':18} {'class':7} {'baseline n/mean':>20} {'canary n/mean':>20} {'ratio':>8} {'p':>8}"
     )
     for m in result.metrics:
-
-        def side(n: int, mean: float | None) -> str:
-            return f"{n}/{'-' if mean is None else f'{mean:.4g}'}"
-
         ratio = "-" if m.effect_size is None else f"{m.effect_size:.3g}"
         p = "-" if m.p_value is None else f"{m.p_value:.3g}"
         lines.append(
-            f"  {m.name:18} {m.classification.value:7} {side(m.baseline.samples, m.baseline.mean):>20} "
-            f"{side(m.canary.samples, m.canary.mean):>20} {ratio:>8} {p:>8}"
+            f"  {m.name:18} {m.classification.value:7} {_side(m.baseline):>20} {_side(m.canary):>20} "
+            f"{ratio:>8} {p:>8}"
         )
     lines += [f"  - {reason}" for reason in result.reasons]
     return "\n".join(lines)
