@@ -148,3 +148,13 @@ def test_template_with_explicit_names_needs_no_stack_and_checks_api_names(tmp_pa
     bad = stack.run("template", "--api", "sagawatch-app-api")
     assert bad.returncode == 2
     assert "--api 'sagawatch-app-api': expected NAME:STAGE" in bad.stderr
+
+
+def test_a_second_deploy_leaves_an_alarm_in_alarm(stack: Stack) -> None:
+    assert stack.run("deploy").returncode == 0
+    stack.cloudwatch.set_alarm_state(
+        AlarmName="sagawatch-stuck-sagas", StateValue="ALARM", StateReason="3 stuck sagas"
+    )
+    assert stack.run("deploy").returncode == 0
+    (alarm,) = stack.cloudwatch.describe_alarms(AlarmNames=["sagawatch-stuck-sagas"])["MetricAlarms"]
+    assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "3 stuck sagas")

@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -138,6 +138,7 @@ def test_error_lines_raise_the_alarm_everywhere_an_operator_looks_and_clean_line
         logEvents=[{"timestamp": (base + 21) * 1000, "message": line("INFO", "ok")}],
     )
     cleared = engine.run_once(at(32))
+    assert cleared.log_events == 1  # only what was ingested since the last pass
     assert [t.state.StateValue for t in cleared.transitions if t.alarm.AlarmName == ALARM] == ["OK"]
     assert cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]["StateValue"] == "OK"
 
@@ -162,3 +163,26 @@ def test_error_lines_raise_the_alarm_everywhere_an_operator_looks_and_clean_line
     assert history[1].changed_at == at(22)
     current = {s.alarm_name: s for s in AlarmStore(stack.audit_url).states()}
     assert current[ALARM].state == "OK"
+
+
+def test_a_message_in_a_dead_letter_queue_raises_its_depth_alarm(stack: StackInfo) -> None:
+    sqs, cloudwatch = client(stack, "sqs"), client(stack, "cloudwatch")
+    dlq = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.create_queue(
+        QueueName="jobs",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})},
+    )
+    engine = AlarmEngine(AlarmSettings(period_s=10, inventory_interval_s=0), stack)
+    now = datetime.now(UTC)
+    assert not engine.run_once(now).problems  # publishes depth 0: OK
+
+    sqs.send_message(QueueUrl=dlq, MessageBody='{"job_id": "j-1"}')
+    # SQS's metric is sampled each pass; the alarm judges the period that sample falls in
+    engine.run_once(now + timedelta(seconds=10))
+    report = engine.run_once(now + timedelta(seconds=20))
+    names = {t.alarm.AlarmName: t.state.StateValue for t in report.transitions}
+    assert names.get("sagawatch-dlq-depth-jobs-dlq") == "ALARM", report
+    described = cloudwatch.describe_alarms(AlarmNames=["sagawatch-dlq-depth-jobs-dlq"])["MetricAlarms"][0]
+    assert described["StateValue"] == "ALARM"
+    assert "[1.0 (" in described["StateReason"]
