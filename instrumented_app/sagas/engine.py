@@ -18,6 +18,7 @@ Rules, all driven by what the store says (so a fresh process can pick up any sag
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -58,8 +59,18 @@ class SagaEngine:
         crash_after: str | None = None,
         on_step: StepListener | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        compensation_attempts: int = 3,
+        compensation_pause_s: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if compensation_attempts < 1:
+            raise ValueError(f"compensation_attempts: must be at least 1, got {compensation_attempts}")
         self.store = store
+        #: A compensation is retried this many times (pausing in between) before the saga is FAILED:
+        #: giving up leaves a record the saga did not want, so it is worth more patience than a step.
+        self.compensation_attempts = compensation_attempts
+        self.compensation_pause_s = compensation_pause_s
+        self._sleep = sleep
         #: Fault hook: raise ``SimulatedCrash`` right after this step's success is recorded.
         self.crash_after = crash_after
         self.on_step = on_step
@@ -195,13 +206,18 @@ class SagaEngine:
         self.store.update_saga(state.id, current_step=step.name)
         self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATING)
         if step.compensate is not None:
-            try:
-                step.compensate(self._context(record, step, row.compensation_key, row.result))
-            except Exception as exc:
-                error = f"compensation failed: {describe(exc)}"
-                self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATING, error=error)
-                self.store.update_saga(state.id, last_error=f"{step.name}: {error}")
-                return False
+            context = self._context(record, step, row.compensation_key, row.result)
+            for attempt in range(1, self.compensation_attempts + 1):
+                try:
+                    step.compensate(context)
+                    break
+                except Exception as exc:
+                    error = f"compensation failed (attempt {attempt}): {describe(exc)}"
+                    self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATING, error=error)
+                    self.store.update_saga(state.id, last_error=f"{step.name}: {error}")
+                    if attempt == self.compensation_attempts:
+                        return False
+                    self._sleep(self.compensation_pause_s * attempt)
         self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATED, finished=True)
         return True
 

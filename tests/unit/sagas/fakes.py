@@ -110,7 +110,7 @@ class World:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
         self.fail: dict[str, BaseException] = {}
-        self.fail_compensation: dict[str, Exception] = {}
+        self.fail_compensation: dict[str, list[Exception]] = {}
         self.written: set[str] = set()
 
     def step(self, name: str) -> Step:
@@ -123,8 +123,8 @@ class World:
 
         def compensate(ctx: StepContext) -> None:
             self.calls.append((name, "undo", ctx.idempotency_key))
-            if name in self.fail_compensation:
-                raise self.fail_compensation.pop(name)
+            if self.fail_compensation.get(name):
+                raise self.fail_compensation[name].pop(0)
             self.written.discard(name)  # deleting what is gone is fine: "already gone" = success
 
         return Step(name, do, compensate)

@@ -13,7 +13,7 @@ from tests.unit.sagas.fakes import NAMES, Definite, MemoryStore, World
 def start(
     world: World, store: MemoryStore, crash_after: str | None = None, on_step: StepListener | None = None
 ) -> tuple[SagaEngine, str]:
-    engine = SagaEngine(store, crash_after=crash_after, on_step=on_step)
+    engine = SagaEngine(store, crash_after=crash_after, on_step=on_step, sleep=lambda _s: None)
     engine.create(world.definition(), saga_id="s1", correlation_id="c1", payload={"cust_no": "C1"})
     return engine, "s1"
 
@@ -74,17 +74,31 @@ def test_keys_are_per_saga_step_and_direction_and_stable_across_runs() -> None:
 def test_a_failed_compensation_leaves_the_saga_failed_and_resume_finishes_it_without_redoing_others() -> None:
     world, store = World(), MemoryStore()
     world.fail["d"] = Definite("no")
-    world.fail_compensation["b"] = RuntimeError("support down")
+    world.fail_compensation["b"] = [RuntimeError("support down")] * 3  # as many as the engine tries
     engine, saga_id = start(world, store)
     record = engine.run(world.definition(), saga_id)
     assert record.state.status is SagaStatus.FAILED
     assert record.step("b").status is StepStatus.COMPENSATING
     assert "support down" in (record.state.last_error or "")
-    assert world.directions("undo") == ["c", "b"]
+    assert world.directions("undo") == ["c", "b", "b", "b"]
 
     resumed = engine.run(world.definition(), saga_id)
     assert resumed.state.status is SagaStatus.COMPENSATED
-    assert world.directions("undo") == ["c", "b", "b", "a"]  # c is not compensated twice
+    assert world.directions("undo") == ["c", "b", "b", "b", "b", "a"]  # c is not compensated twice
+    assert world.written == set()
+
+
+def test_a_compensation_that_fails_briefly_is_retried_before_the_saga_gives_up() -> None:
+    world, store = World(), MemoryStore()
+    world.fail["c"] = Definite("no")
+    world.fail_compensation["a"] = [TimeoutError("slow"), TimeoutError("slow")]
+    pauses: list[float] = []
+    engine = SagaEngine(store, sleep=pauses.append, compensation_pause_s=1.0)
+    engine.create(world.definition(), saga_id="s1", correlation_id="c1", payload={})
+    record = engine.run(world.definition(), "s1")
+    assert record.state.status is SagaStatus.COMPENSATED
+    assert world.directions("undo") == ["b", "a", "a", "a"]
+    assert pauses == [1.0, 2.0]
     assert world.written == set()
 
 
