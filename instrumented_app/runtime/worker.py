@@ -95,6 +95,8 @@ class FrameSender:
 class LineCapture(io.TextIOBase):
     """A text stream that forwards each complete line to the parent, stamped with when it was written."""
 
+    encoding = "utf-8"  # some libraries ask before they write; TextIOBase says None
+
     def __init__(self, sender: FrameSender, name: str) -> None:
         super().__init__()
         self._sender = sender

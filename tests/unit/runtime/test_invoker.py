@@ -351,3 +351,11 @@ def test_plain_logging_is_formatted_as_lambdas_python_runtime_does(
         rf"\[WARNING\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{result.request_id}\tlow stock for A-1",
         line,
     )
+
+
+def test_stdout_looks_like_a_utf8_text_stream_that_is_not_a_terminal(
+    stack: MotoStack, invoker: LocalInvoker
+) -> None:
+    name = stack.create_function("sample.stream_facts")
+
+    assert invoker.invoke(name, {}).payload == {"encoding": "utf-8", "isatty": False, "writable": True}

@@ -86,3 +86,7 @@ def uses_logging(event: Any, context: Any) -> None:
     """Plain ``logging``, no Powertools: Lambda's runtime formats it."""
     logging.getLogger("stock").warning("low stock for %s", event.get("sku"))
     logging.getLogger("stock").info("not shown: the root level is WARNING")
+
+
+def stream_facts(event: Any, context: Any) -> dict[str, Any]:
+    return {"encoding": sys.stdout.encoding, "isatty": sys.stdout.isatty(), "writable": sys.stdout.writable()}
