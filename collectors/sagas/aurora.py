@@ -16,11 +16,11 @@ from collectors.sagas.model import SagaRecord, SagaStepRecord
 
 _SAGAS = """
 SELECT id, saga_type, correlation_id, status, current_step, attempts, last_error,
-       started_at, updated_at, deadline
+       started_at, updated_at, deadline, payload ->> 'cust_no'
 FROM saga WHERE status IN ('PENDING', 'RUNNING', 'COMPENSATING')
 UNION
 SELECT id, saga_type, correlation_id, status, current_step, attempts, last_error,
-       started_at, updated_at, deadline
+       started_at, updated_at, deadline, payload ->> 'cust_no'
 FROM saga WHERE updated_at >= %s
 """
 _STEPS = """
@@ -47,6 +47,7 @@ def fetch_sagas(aurora: psycopg.Connection, since: datetime | None, overlap_s: f
             started_at=r[7],
             updated_at=r[8],
             deadline=r[9],
+            business_key=r[10],
             steps=tuple(steps.get(r[0], ())),
         )
         for r in rows

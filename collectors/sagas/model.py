@@ -55,6 +55,7 @@ class SagaRecord:
     error: str | None = None
     cause: str | None = None
     deadline: datetime | None = None
+    business_key: str | None = None  # what the saga acts on (cust_no); findings are keyed by it
     steps: tuple[SagaStepRecord, ...] = ()
 
     @property

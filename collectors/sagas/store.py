@@ -12,14 +12,15 @@ from collectors.sagas.model import TERMINAL_NAMES, SagaRecord, Verdict
 _UPSERT = """
 INSERT INTO sagas (saga_id, source, saga_type, correlation_id, status, current_step, attempts,
                    last_error, failed_state, error, cause, started_at, updated_at, deadline, stuck, age_s,
-                   idle_s, checked_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   idle_s, checked_at, business_key)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (saga_id) DO UPDATE SET
     saga_type = EXCLUDED.saga_type, correlation_id = EXCLUDED.correlation_id, status = EXCLUDED.status,
     current_step = EXCLUDED.current_step, attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error,
     failed_state = EXCLUDED.failed_state, error = EXCLUDED.error, cause = EXCLUDED.cause,
     started_at = EXCLUDED.started_at, updated_at = EXCLUDED.updated_at, deadline = EXCLUDED.deadline,
-    stuck = EXCLUDED.stuck, age_s = EXCLUDED.age_s, idle_s = EXCLUDED.idle_s, checked_at = EXCLUDED.checked_at
+    stuck = EXCLUDED.stuck, age_s = EXCLUDED.age_s, idle_s = EXCLUDED.idle_s,
+    checked_at = EXCLUDED.checked_at, business_key = EXCLUDED.business_key
 """
 _UPSERT_STEP = """
 INSERT INTO saga_steps (saga_id, seq, name, status, idempotency_key, started_at, finished_at, error)
@@ -43,7 +44,7 @@ def write_sagas(
                 (
                     r.saga_id, r.source, r.saga_type, r.correlation_id, r.status, r.current_step, r.attempts,
                     r.last_error, r.failed_state, r.error, r.cause, r.started_at, r.updated_at, r.deadline,
-                    v.stuck, v.age_s, v.idle_s, checked_at,
+                    v.stuck, v.age_s, v.idle_s, checked_at, r.business_key,
                 )
                 for r, v in assessed
             ],

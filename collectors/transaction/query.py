@@ -21,7 +21,9 @@ ROW_LIMIT = 5000
 #: Tables of other packages worth showing beside a transaction, when they carry a correlation id.
 RELATED_TABLE_PATTERNS = ("reconcil%", "%finding%", "drift%", "%job%")
 #: The first of these columns a related table has is its time in the timeline.
-RELATED_TIME_COLUMNS = ("detected_at", "first_seen_at", "created_at", "updated_at", "at", "ts")
+RELATED_TIME_COLUMNS = ("detected_at", "first_seen", "first_seen_at", "created_at", "updated_at", "at", "ts")
+#: The reconciler's findings are keyed by the business key (cust_no), not by correlation id.
+FINDINGS_TABLE = "reconcile_finding"
 
 _LOG_COLUMNS = (
     "ts, log_group, log_stream, seq, kind, function_name, function_version, level, request_id,"
@@ -68,6 +70,7 @@ def fetch_transaction(conn: psycopg.Connection, correlation_id: str) -> Transact
             cur, "SELECT * FROM dlq_messages WHERE correlation_id = %s LIMIT %s", (correlation_id, ROW_LIMIT)
         )
         related = _related(cur, correlation_id)
+        related += _findings(cur, sorted({s["business_key"] for s in sagas if s.get("business_key")}))
     return build_transaction(
         correlation_id,
         sagas=sagas,
@@ -112,3 +115,20 @@ def _related(cur: psycopg.Cursor[dict[str, Any]], correlation_id: str) -> list[d
             row["_at"] = row.get(time_column) if time_column else None
             rows.append(row)
     return rows
+
+
+def _findings(cur: psycopg.Cursor[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+    """The reconciler's findings on the keys the transaction's sagas acted on, if its table exists."""
+    if not keys:
+        return []
+    cur.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (FINDINGS_TABLE,))
+    present = cur.fetchone()
+    if not present or not present["present"]:
+        return []
+    cur.execute(
+        sql.SQL("SELECT * FROM {} WHERE key = ANY(%s) ORDER BY first_seen LIMIT %s").format(
+            sql.Identifier(FINDINGS_TABLE)
+        ),
+        (keys, ROW_LIMIT),
+    )
+    return [{**row, "_table": FINDINGS_TABLE, "_at": row.get("first_seen")} for row in cur.fetchall()]

@@ -132,9 +132,9 @@ def build_transaction(
     for row in related:
         at = row.get("_at")
         if at is not None:
-            events.append(
-                _event(at, "related", f"{row.get('_table')} {row.get('kind') or ''}".strip(), "", row)
-            )
+            words = (row.get(k) for k in ("_table", "kind", "action", "status", "system", "key", "field"))
+            summary = " ".join(str(w) for w in words if w)
+            events.append(_event(at, "related", summary, "", row))
     events.sort(key=lambda pair: pair[0])
     return Transaction(
         correlation_id=correlation_id,
