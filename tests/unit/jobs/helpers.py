@@ -76,6 +76,7 @@ class Harness:
         self.enqueuer = Enqueuer(
             store=store, queue=SqsJobQueue(queues.source_url, aws.sqs), clock=StepClock()
         )
+        self.enqueued: list[str] = []
         self.worker = Worker(
             store=store,
             actions=default_actions(membership),
@@ -84,7 +85,9 @@ class Harness:
         )
 
     def enqueue(self, cust_no: str) -> Job:
-        return self.enqueuer.enqueue(job_request(cust_no), f"corr-{cust_no}")
+        job = self.enqueuer.enqueue(job_request(cust_no), f"corr-{cust_no}")
+        self.enqueued.append(job.job_id)
+        return job
 
     def receive(self) -> list[dict[str, Any]]:
         """One receive of everything visible (the queue makes messages visible again at once)."""

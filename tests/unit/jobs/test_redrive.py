@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from instrumented_app.jobs.model import Job, JobStatus
 from instrumented_app.jobs.redrive import list_dlq, redrive
 from tests.unit.jobs.helpers import MAX_RECEIVES, FakeMembership, Harness
@@ -115,3 +117,51 @@ def test_a_message_that_cannot_be_requeued_stays_in_the_dlq_and_its_job_stays_fa
     failed = harness.job(job.job_id)
     assert failed.status is JobStatus.FAILED
     assert failed.last_error == "redrive: not re-queued: InternalError"
+
+
+class MoveTaskRecorder:
+    """The real SQS client plus AWS's StartMessageMoveTask, which moto does not have: the call is
+    recorded (and the state of the jobs at that moment), or refused when ``refuse`` is set."""
+
+    def __init__(self, sqs: Any, harness: Harness, refuse: bool = False) -> None:
+        self._sqs = sqs
+        self._harness = harness
+        self.refuse = refuse
+        self.calls: list[tuple[dict[str, Any], list[JobStatus]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    def start_message_move_task(self, **kwargs: Any) -> dict[str, Any]:
+        if self.refuse:
+            raise RuntimeError("AccessDenied")
+        self.calls.append((kwargs, [job.status for job in self._jobs()]))
+        return {"TaskHandle": "task-1"}
+
+    def _jobs(self) -> list[Job]:
+        return [self._harness.job(job_id) for job_id in self._harness.enqueued]
+
+
+def test_on_aws_the_jobs_are_reset_before_the_move_task_starts(harness: Harness) -> None:
+    fail_into_dlq(harness, "C0BAD", "C0BAD")
+    sqs = MoveTaskRecorder(harness.aws.sqs, harness)
+    report = redrive(sqs, harness.queues, harness.store, method="move-task")
+    ((arguments, statuses_at_start),) = sqs.calls
+    assert arguments == {"SourceArn": harness.queues.dlq_arn, "DestinationArn": harness.queues.source_arn}
+    assert statuses_at_start == [JobStatus.PENDING, JobStatus.PENDING]
+    assert (report.moved, report.jobs_reset, report.task_handle) == (2, 2, "task-1")
+    assert dlq_depth(harness) == 2  # peeked and released for the task to move
+
+
+def test_a_move_task_that_cannot_start_leaves_the_jobs_failed(harness: Harness) -> None:
+    (job,) = fail_into_dlq(harness, "C0BAD")
+    with pytest.raises(RuntimeError, match="AccessDenied"):
+        redrive(
+            MoveTaskRecorder(harness.aws.sqs, harness, refuse=True),
+            harness.queues,
+            harness.store,
+            method="move-task",
+        )
+    failed = harness.job(job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.last_error == "redrive: move task not started: RuntimeError"
