@@ -65,7 +65,17 @@ def complete_s3_event(event: Mapping[str, Any], *, sequencer: str, request_id: s
 
 
 def _hand_over(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
-    """Stands in for ``moto.s3.notifications._invoke_awslambda``; runs inside moto's request thread."""
+    """Stands in for ``moto.s3.notifications._invoke_awslambda``; runs inside moto's request thread.
+
+    Never raises: as on AWS, a write to S3 does not fail because its notification could not be sent.
+    """
+    try:
+        _hand_over_to_sinks(event_body, fn_arn, region_name)
+    except Exception:
+        log.exception("S3 notification for %s dropped: it could not be handed over", fn_arn)
+
+
+def _hand_over_to_sinks(event_body: Any, fn_arn: str, region_name: str) -> None:
     event = complete_s3_event(
         event_body, sequencer=f"{next(_sequence):016X}", request_id=uuid.uuid4().hex[:16]
     )
