@@ -27,6 +27,7 @@ from alarms.evaluate.metric_filter import MetricFilterDefinition
 from alarms.evaluate.missing_data import default_evaluation_range
 from alarms.evaluate.model import AlarmStateValue
 from alarms.settings import AlarmSettings
+from sagawatch.stack_info import StackInfo
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +58,20 @@ class PassReport:
 
 class AlarmEngine:
     def __init__(
-        self, settings: AlarmSettings, stack_info: object | None = None, *, parts: EngineParts | None = None
+        self,
+        settings: AlarmSettings,
+        stack_info: StackInfo | None = None,
+        *,
+        parts: EngineParts | None = None,
     ) -> None:
-        """``parts`` default to the running stack's (``stack_info``, a ``StackInfo``)."""
+        """``parts`` default to the running stack's: boto3 on its moto endpoint, its audit store."""
         if parts is None:
-            from alarms.engine.local import local_parts
-            from sagawatch.stack_info import StackInfo
-
-            if not isinstance(stack_info, StackInfo):
+            if stack_info is None:
                 raise ValueError(
-                    "stack_info: a StackInfo of the running stack is needed when no parts are given"
+                    "stack_info: the running stack's StackInfo is needed when no parts are given"
                 )
+            from alarms.engine.local import local_parts  # boto3 clients, psycopg: only when really used
+
             parts = local_parts(settings, stack_info)
         self.settings = settings
         self.parts = parts

@@ -8,14 +8,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from alarms.actions.base import Transition
+from alarms.evaluate.evaluator import Datapoint, evaluate_alarm
+from alarms.evaluate.model import AlarmDefinition, AlarmStateValue
+from alarms.store import AlarmStore
 from sagawatch.aws import aws_session
+from sagawatch.migrations import apply_migrations
 from sagawatch.stack.aws import MotoServer
 from sagawatch.stack_info import StackInfo
 
@@ -158,3 +163,34 @@ def test_a_second_deploy_leaves_an_alarm_in_alarm(stack: Stack) -> None:
     assert stack.run("deploy").returncode == 0
     (alarm,) = stack.cloudwatch.describe_alarms(AlarmNames=["sagawatch-stuck-sagas"])["MetricAlarms"]
     assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "3 stuck sagas")
+
+
+def test_status_shows_the_state_and_reason_the_audit_store_recorded(stack: Stack) -> None:
+    apply_migrations(stack.info.audit_url, "alarms.schema")
+    alarm = AlarmDefinition.model_validate(
+        {
+            "AlarmName": "sagawatch-errors-sw-orders",
+            "Namespace": "sagawatch/logs",
+            "MetricName": "Errors-sw-orders",
+            "Statistic": "Sum",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+        }
+    )
+    now = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    state = evaluate_alarm(
+        alarm,
+        [Datapoint(timestamp=now.replace(minute=0) - timedelta(seconds=30), value=4)],
+        now,
+        AlarmStateValue.OK,
+    )
+    AlarmStore(stack.info.audit_url).record(Transition(alarm, state))
+
+    result = stack.run("status")
+    assert result.returncode == 0, result.stderr
+    assert "ALARM             sagawatch-errors-sw-orders  (since 2026-11-24T06:00:00+00:00)" in result.stdout
+    assert "Threshold Crossed: 1 datapoint [4.0 (24/11/26 05:59:00)]" in result.stdout
+    (row,) = json.loads(stack.run("status", "--json").stdout)
+    assert (row["state"], row["source"]) == ("ALARM", "audit-store")
