@@ -127,3 +127,27 @@ def test_wait_idle_waits_for_notifications_still_being_delivered(stack: MotoStac
         release.set()
         assert pollers.wait_idle(5)
         assert done == ["k.png"]
+
+
+def test_a_delete_notifies_when_the_bucket_asks_for_removals(stack: MotoStack) -> None:
+    function_arn = stack.create_function("cleaner")
+    s3 = stack.client("s3")
+    s3.create_bucket(Bucket="archive")
+    s3.put_bucket_notification_configuration(
+        Bucket="archive",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": function_arn, "Events": ["s3:ObjectRemoved:*"]}
+            ]
+        },
+    )
+    invoker = FakeInvoker({"cleaner": lambda event: None})
+
+    with running_pollers(stack, invoker) as pollers:
+        s3.put_object(Bucket="archive", Key="old.log", Body=b"x")  # a creation: not asked for
+        s3.delete_object(Bucket="archive", Key="old.log")
+        assert wait_for(lambda: len(invoker.calls) >= 1)
+        assert pollers.wait_idle(5)
+
+    assert [c.event["Records"][0]["eventName"] for c in invoker.calls] == ["ObjectRemoved:Delete"]
+    assert invoker.calls[0].event["Records"][0]["s3"]["object"]["key"] == "old.log"
