@@ -200,3 +200,30 @@ def test_the_store_lists_by_status_and_type(runner: SagaRunner, saas: dict[str, 
     assert [s.id for s in runner.store.list_sagas(statuses=[SagaStatus.COMPENSATED])] == [bad.state.id]
     assert {s.id for s in runner.store.list_sagas(saga_type="customer")} == {ok.state.id, bad.state.id}
     assert runner.store.list_sagas(saga_type="member_merge") == []
+
+
+def test_under_errors_and_timeouts_every_saga_ends_clean(runner: SagaRunner, saas: dict[str, str]) -> None:
+    """30% of support and commerce calls fail (5xx or a dropped connection, before or after the write):
+    each saga still ends SUCCEEDED with one record per system, or without any record anywhere."""
+    faults = {"error_rate": 0.15, "timeout_rate": 0.15, "hang_ms": 20}
+    set_faults(saas, "support", **faults, seed=11)
+    set_faults(saas, "commerce", **faults, seed=12)
+    try:
+        outcomes = [
+            runner.start_customer(customer(f"F{i:04d}", f"f{i}@example.com"), correlation_id=f"corr-f{i}")
+            for i in range(20)
+        ]
+    finally:
+        set_faults(saas, "support")
+        set_faults(saas, "commerce")
+    statuses = [outcome.state.status for outcome in outcomes]
+    assert SagaStatus.SUCCEEDED in statuses  # the faults leave room for success...
+    for i, outcome in enumerate(outcomes):
+        counts = [len(items) for items in records(saas, f"F{i:04d}").values()]
+        if outcome.state.status is SagaStatus.SUCCEEDED:
+            assert counts == [1, 1, 1], outcome.state
+        else:
+            # ...and whatever did not succeed was compensated everywhere, with its reason on the row.
+            assert outcome.state.status is SagaStatus.COMPENSATED, outcome.state
+            assert outcome.failed_step and outcome.state.last_error
+            assert counts == [0, 0, 0], (outcome.state, counts)
