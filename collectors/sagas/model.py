@@ -159,7 +159,28 @@ def execution_steps(saga_id: str, history: Sequence[Mapping[str, Any]]) -> tuple
                 finished_at=at,
                 error=_join(details.get("error"), details.get("cause")),
             )
+        elif kind in _EXECUTION_END:  # states never exited (a Fail state, a timeout) end with the execution
+            details = _details(event)
+            for index in open_steps.values():
+                if steps[index].status == "FAILED":
+                    continue  # its own failure says more than the execution's
+                failed = _EXECUTION_END[kind] == "FAILED"
+                steps[index] = replace(
+                    steps[index],
+                    status=_EXECUTION_END[kind],
+                    finished_at=at,
+                    error=_join(details.get("error"), details.get("cause")) if failed else None,
+                )
+            open_steps.clear()
     return tuple(steps)
+
+
+_EXECUTION_END = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "FAILED",
+    "ExecutionAborted": "FAILED",
+}
 
 
 def _details(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -128,6 +128,24 @@ def test_collectors_store_every_line_once_sample_dlqs_and_flag_hung_sagas(
         )
     for _ in range(2):
         sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    # a Step Functions saga that fails (moto runs the ASL: the stack turns execution on)
+    session = aws_session(info.region, info.aws_endpoint)
+    sfn = session.client("stepfunctions", endpoint_url=info.aws_endpoint)
+    asl = {
+        "StartAt": "ReserveInventory",
+        "States": {
+            "ReserveInventory": {"Type": "Pass", "Next": "PaymentDeclined"},
+            "PaymentDeclined": {"Type": "Fail", "Error": "PaymentDeclined", "Cause": "card expired"},
+        },
+    }
+    machine = sfn.create_state_machine(
+        name=f"order-{run}", definition=json.dumps(asl), roleArn="arn:aws:iam::123456789012:role/sfn"
+    )["stateMachineArn"]
+    execution = sfn.start_execution(
+        stateMachineArn=machine,
+        name=f"order-{run}-1",
+        input=json.dumps({"correlation_id": f"order-{run}", "saga_type": "order"}),
+    )["executionArn"]
     wait_for_shipping(logs, PINGS)
 
     # 1. a collector process killed midway through its pass (small pages: many commits to die between)
@@ -170,7 +188,19 @@ def test_collectors_store_every_line_once_sample_dlqs_and_flag_hung_sagas(
     collector.run_once()
     with psycopg.connect(info.audit_url, autocommit=True) as audit:
         verdict = audit.execute("SELECT stuck, status FROM sagas WHERE saga_id = %s", (saga_id,)).fetchone()
+        order = audit.execute(
+            "SELECT source, saga_type, correlation_id, status, failed_state, error, cause FROM sagas"
+            " WHERE saga_id = %s",
+            (execution,),
+        ).fetchone()
+        order_steps = audit.execute(
+            "SELECT name, status FROM saga_steps WHERE saga_id = %s ORDER BY seq", (execution,)
+        ).fetchall()
     assert verdict == (False, "RUNNING")
+    assert sfn.describe_execution(executionArn=execution)["status"] == "FAILED"
+    failed_in = ("PaymentDeclined", "PaymentDeclined", "card expired")  # failed state, error, cause
+    assert order == ("stepfunctions", "order", f"order-{run}", "FAILED", *failed_in)
+    assert order_steps == [("ReserveInventory", "SUCCEEDED"), ("PaymentDeclined", "FAILED")]
     # 4. passes until the backlog is read (each pass is bounded)
     for _ in range(50):
         if not collector.run_once().counts.get("log_lines", 0):

@@ -84,7 +84,18 @@ def test_steps_from_history_keep_a_caught_failure_failed() -> None:
         ("ReserveInventory", "SUCCEEDED"),
         ("ProcessPayment", "FAILED"),
         ("CancelReservation", "SUCCEEDED"),
-        ("OrderFailed", "RUNNING"),
+        ("OrderFailed", "FAILED"),  # a Fail state is never exited: it ends with the execution
     ]
     assert steps[1].error == "PaymentDeclined: card expired"
+    assert steps[3].error == "OrderFailed: compensated"
     assert [s.seq for s in steps] == [0, 1, 2, 3]
+
+
+def test_an_uncaught_task_failure_keeps_its_own_error_when_the_execution_fails() -> None:
+    history = [
+        entered("ProcessPayment", 1),
+        event("TaskFailed", 2, taskFailedEventDetails={"error": "Lambda.ServiceException", "cause": "boom"}),
+        event("ExecutionFailed", 3, executionFailedEventDetails={"error": "States.TaskFailed"}),
+    ]
+    (step,) = execution_steps("arn:exec", history)
+    assert (step.status, step.error) == ("FAILED", "Lambda.ServiceException: boom")
