@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from alarms.actions.base import AlarmAction, Transition
 from alarms.engine.ingest import datums_at_resolution
@@ -31,8 +32,13 @@ from sagawatch.stack_info import StackInfo
 
 log = logging.getLogger(__name__)
 
-#: Something to do at the start of each pass, given the pass's time.
-Hook = Callable[[datetime], None]
+
+class Hook(Protocol):
+    """Something done at the start of each pass (given the pass's time), named in problem reports."""
+
+    name: str
+
+    def __call__(self, now: datetime) -> None: ...
 
 
 @dataclass
@@ -81,7 +87,7 @@ class AlarmEngine:
         now = now or datetime.now(UTC)
         report = PassReport()
         for hook in self.parts.hooks:
-            self._guard(report, f"hook {getattr(hook, '__name__', type(hook).__name__)}", hook, now)
+            self._guard(report, f"hook {hook.name}", hook, now)
         self._guard(report, "metric filters", self._ingest, report)
         self._guard(report, "metric alarms", self._evaluate_metric_alarms, now, report)
         self._guard(report, "composite alarms", self._evaluate_composites, now, report)

@@ -37,7 +37,7 @@ LOCAL_ACCOUNT_ID = "123456789012"
 class StandardSetHook:
     """Keeps the standard set deployed for the live inventory; puts it again only when it changed."""
 
-    __name__ = "standard-set"
+    name = "standard-set"
 
     def __init__(
         self, settings: AlarmSettings, session: Any, endpoint: str | None, topic_arn: str | None
@@ -80,7 +80,7 @@ class DlqMetricsHook:
     is a lower bound on a large DLQ, and each peek raises the peeked messages' receive counts.
     """
 
-    __name__ = "dlq-metrics"
+    name = "dlq-metrics"
 
     def __init__(self, sqs: Any, cloudwatch: Any, queues: Callable[[], tuple[str, ...]]) -> None:
         self._sqs = sqs
