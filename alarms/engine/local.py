@@ -77,7 +77,8 @@ class DlqMetricsHook:
     """Publishes ``AWS/SQS`` depth and oldest-message age of the DLQs, as SQS does on AWS.
 
     The age comes from a peek (receive with ``VisibilityTimeout=0``) at up to 10 messages, so it
-    is a lower bound on a large DLQ, and each peek raises the peeked messages' receive counts.
+    is a lower bound on a large DLQ, and each peek raises the peeked messages' receive counts (so a
+    DLQ that has a redrive policy of its own is not peeked: its age is not published).
     """
 
     name = "dlq-metrics"
@@ -92,29 +93,15 @@ class DlqMetricsHook:
         for name in self._queues():
             url = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
             attributes = self._sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "RedrivePolicy"]
             )["Attributes"]
             visible = float(attributes.get("ApproximateNumberOfMessages", 0))
-            age = self._oldest_age_s(url, now) if visible > 0 else 0.0
             dims = [{"Name": "QueueName", "Value": name}]
-            data.append(
-                {
-                    "MetricName": SQS_VISIBLE.name,
-                    "Dimensions": dims,
-                    "Timestamp": now,
-                    "Value": visible,
-                    "Unit": "Count",
-                }
-            )
-            data.append(
-                {
-                    "MetricName": SQS_OLDEST_AGE.name,
-                    "Dimensions": dims,
-                    "Timestamp": now,
-                    "Value": age,
-                    "Unit": "Seconds",
-                }
-            )
+            data.append(_datum(SQS_VISIBLE.name, dims, now, visible, "Count"))
+            if visible == 0:
+                data.append(_datum(SQS_OLDEST_AGE.name, dims, now, 0.0, "Seconds"))
+            elif "RedrivePolicy" not in attributes:  # a peek counts as a receive: never push a message on
+                data.append(_datum(SQS_OLDEST_AGE.name, dims, now, self._oldest_age_s(url, now), "Seconds"))
         for i in range(0, len(data), 1000):
             self._cloudwatch.put_metric_data(Namespace=SQS_VISIBLE.namespace, MetricData=data[i : i + 1000])
 
@@ -134,6 +121,10 @@ class DlqMetricsHook:
         if not sent:
             return 0.0
         return max(0.0, now.timestamp() - min(sent) / 1000)
+
+
+def _datum(name: str, dims: list[dict[str, str]], at: datetime, value: float, unit: str) -> dict[str, Any]:
+    return {"MetricName": name, "Dimensions": dims, "Timestamp": at, "Value": value, "Unit": unit}
 
 
 def local_parts(settings: AlarmSettings, stack_info: StackInfo) -> EngineParts:

@@ -165,7 +165,7 @@ def test_error_lines_raise_the_alarm_everywhere_an_operator_looks_and_clean_line
     assert current[ALARM].state == "OK"
 
 
-def test_a_message_in_a_dead_letter_queue_raises_its_depth_alarm(stack: StackInfo) -> None:
+def test_a_message_in_a_dead_letter_queue_raises_its_depth_and_age_alarms(stack: StackInfo) -> None:
     sqs, cloudwatch = client(stack, "sqs"), client(stack, "cloudwatch")
     dlq = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -173,7 +173,7 @@ def test_a_message_in_a_dead_letter_queue_raises_its_depth_alarm(stack: StackInf
         QueueName="jobs",
         Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})},
     )
-    engine = AlarmEngine(AlarmSettings(period_s=10, inventory_interval_s=0), stack)
+    engine = AlarmEngine(AlarmSettings(period_s=10, inventory_interval_s=0, dlq_age_threshold_s=5), stack)
     now = datetime.now(UTC)
     assert not engine.run_once(now).problems  # publishes depth 0: OK
 
@@ -183,6 +183,7 @@ def test_a_message_in_a_dead_letter_queue_raises_its_depth_alarm(stack: StackInf
     report = engine.run_once(now + timedelta(seconds=20))
     names = {t.alarm.AlarmName: t.state.StateValue for t in report.transitions}
     assert names.get("sagawatch-dlq-depth-jobs-dlq") == "ALARM", report
+    assert names.get("sagawatch-dlq-age-jobs-dlq") == "ALARM", report  # sampled 10 s after it was sent
     described = cloudwatch.describe_alarms(AlarmNames=["sagawatch-dlq-depth-jobs-dlq"])["MetricAlarms"][0]
     assert described["StateValue"] == "ALARM"
     assert "[1.0 (" in described["StateReason"]
