@@ -33,7 +33,7 @@ from instrumented_app.saas_clients import SaasEndpoints
 from instrumented_app.sagas.answers import error_code_of, http_status, saga_view
 from instrumented_app.sagas.customer_input import NewCustomer
 from instrumented_app.sagas.records import SagaNotFound
-from instrumented_app.sagas.runner import SagaRunner, open_runner
+from instrumented_app.sagas.runner import SagaBusy, SagaRunner, open_runner
 from instrumented_app.telemetry import (
     bind_saga,
     current_correlation_id,
@@ -138,6 +138,8 @@ def post_customer() -> Response[Any]:
             )
     except IdempotencyValidationError:
         return _problem(422, f"{IDEMPOTENCY_KEY_HEADER} was already used with a different body")
+    except SagaBusy as exc:
+        return _problem(409, str(exc), saga_id=exc.saga_id)
     except IdempotencyAlreadyInProgressError:
         return _problem(409, f"a request with this {IDEMPOTENCY_KEY_HEADER} is still being processed")
     return Response(

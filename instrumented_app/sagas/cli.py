@@ -130,7 +130,7 @@ def show_command(
 def resume_command(saga_id: Annotated[str, typer.Argument(help="The saga to continue.")]) -> None:
     """Continue a saga from its recorded state: forward, or its compensation. Exit 0 when it ends
     SUCCEEDED or COMPENSATED, 1 when it ends otherwise."""
-    from instrumented_app.sagas.runner import open_runner
+    from instrumented_app.sagas.runner import SagaBusy, UnknownSagaType, open_runner
 
     target = find_target(get_settings())
     try:
@@ -150,6 +150,9 @@ def resume_command(saga_id: Annotated[str, typer.Argument(help="The saga to cont
     try:
         before = _load(runner.store, saga_id)
         record = runner.resume(saga_id)
+    except (SagaBusy, UnknownSagaType) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
     finally:
         runner.close()
     typer.echo(f"saga {saga_id}: {before.state.status.value} -> {record.state.status.value}")

@@ -35,6 +35,16 @@ class UnknownSagaType(LookupError):
     pass
 
 
+class SagaBusy(RuntimeError):
+    """Another process is running this saga right now; try again when it has stopped."""
+
+    error_code = "SAGA_BUSY"
+
+    def __init__(self, saga_id: str) -> None:
+        super().__init__(f"saga {saga_id} is being run by another process")
+        self.saga_id = saga_id
+
+
 @dataclass
 class SagaRunner:
     conn: psycopg.Connection[Any]
@@ -46,13 +56,20 @@ class SagaRunner:
     def start_customer(
         self, customer: NewCustomer, correlation_id: str, saga_id: str | None = None
     ) -> SagaRecord:
-        """Record a new customer saga and run it to its end."""
+        """Record a new customer saga and run it to its end.
+
+        With a ``saga_id`` that is already recorded (a job delivered twice), the recorded saga is
+        resumed instead: its recorded input wins, and nothing is started twice.
+        """
         definition = self.definitions["customer"]
         saga_id = saga_id or str(uuid.uuid4())
-        self.engine.create(
-            definition, saga_id=saga_id, correlation_id=correlation_id, payload=payload_for(customer)
-        )
-        with _correlated(correlation_id):
+        try:
+            self.engine.create(
+                definition, saga_id=saga_id, correlation_id=correlation_id, payload=payload_for(customer)
+            )
+        except psycopg.errors.UniqueViolation:
+            return self.resume(saga_id)
+        with _correlated(correlation_id), self._exclusive(saga_id):
             return self.engine.run(definition, saga_id)
 
     def resume(self, saga_id: str) -> SagaRecord:
@@ -64,8 +81,22 @@ class SagaRunner:
                 f"saga {saga_id} is of type {record.state.type!r}, which this runner cannot resume"
                 f" (known: {sorted(self.definitions)})"
             )
-        with _correlated(record.state.correlation_id):
+        with _correlated(record.state.correlation_id), self._exclusive(saga_id):
             return self.engine.run(definition, saga_id)
+
+    @contextmanager
+    def _exclusive(self, saga_id: str) -> Iterator[None]:
+        """One process runs a saga at a time: a session advisory lock on its id, which PostgreSQL
+        drops by itself when the holder's connection dies (a crashed Lambda frees its sagas)."""
+        held = self.conn.execute(
+            "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (saga_id,)
+        ).fetchone()
+        if not held or not held[0]:
+            raise SagaBusy(saga_id)
+        try:
+            yield
+        finally:
+            self.conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (saga_id,))
 
     def close(self) -> None:
         self.clients.close()

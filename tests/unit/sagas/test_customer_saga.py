@@ -17,7 +17,7 @@ from instrumented_app.saas_clients import SaasEndpoints
 from instrumented_app.saas_sim.server import SaasSimulators
 from instrumented_app.sagas import SimulatedCrash
 from instrumented_app.sagas.customer_input import NewCustomer
-from instrumented_app.sagas.runner import SagaRunner, open_runner
+from instrumented_app.sagas.runner import SagaBusy, SagaRunner, open_runner
 from sagawatch.contracts import SagaStatus, StepStatus
 from sagawatch.migrations import apply_migrations
 
@@ -39,6 +39,14 @@ def aurora(fresh_db_url: str, saas: dict[str, str]) -> str:
 def endpoints(saas: dict[str, str]) -> SaasEndpoints:
     return SaasEndpoints(
         support_url=saas["support"], commerce_url=saas["commerce"], membership_url=saas["membership"]
+    )
+
+
+def endpoints_of(runner: SagaRunner) -> SaasEndpoints:
+    return SaasEndpoints(
+        support_url=str(runner.clients.support.caller.http.base_url),
+        commerce_url=str(runner.clients.commerce.caller.http.base_url),
+        membership_url=str(runner.clients.membership.caller.http.base_url),
     )
 
 
@@ -227,3 +235,26 @@ def test_under_errors_and_timeouts_every_saga_ends_clean(runner: SagaRunner, saa
             assert outcome.state.status is SagaStatus.COMPENSATED, outcome.state
             assert outcome.failed_step and outcome.state.last_error
             assert counts == [0, 0, 0], (outcome.state, counts)
+
+
+def test_starting_a_recorded_saga_id_again_resumes_it_instead(
+    runner: SagaRunner, saas: dict[str, str]
+) -> None:
+    first = runner.start_customer(customer("C0007", "c7@example.com"), correlation_id="c7", saga_id="job-7")
+    again = runner.start_customer(customer("C0007", "c7@example.com"), correlation_id="c7", saga_id="job-7")
+    assert again.state.id == first.state.id and again.state.status is SagaStatus.SUCCEEDED
+    assert [len(items) for items in records(saas, "C0007").values()] == [1, 1, 1]
+
+
+def test_a_saga_run_by_another_process_is_not_run_twice(runner: SagaRunner, aurora: str) -> None:
+    crashing = open_runner(aurora, endpoints_of(runner), crash_after="aurora_customer")
+    try:
+        with pytest.raises(SimulatedCrash):
+            crashing.start_customer(customer("C0008", "c8@example.com"), correlation_id="c8", saga_id="s-8")
+        with psycopg.connect(aurora, autocommit=True) as other:
+            other.execute("SELECT pg_advisory_lock(hashtextextended('s-8', 0))")
+            with pytest.raises(SagaBusy):
+                runner.resume("s-8")
+        assert runner.resume("s-8").state.status is SagaStatus.SUCCEEDED  # the holder's connection closed
+    finally:
+        crashing.close()
