@@ -66,6 +66,8 @@ class LogRow(NamedTuple):
 
 
 LOG_COLUMNS: tuple[str, ...] = LogRow._fields
+#: PostgreSQL types of ``LOG_COLUMNS``, for binary COPY (collectors/schema/0003_audit_store.sql).
+LOG_TYPES: tuple[str, ...] = ("timestamptz", "text", "text", "int8", *["text"] * 14)
 
 
 class InvocationRow(NamedTuple):
@@ -88,6 +90,10 @@ class InvocationRow(NamedTuple):
 
 
 INVOCATION_COLUMNS: tuple[str, ...] = InvocationRow._fields
+INVOCATION_TYPES: tuple[str, ...] = (
+    "timestamptz", "text", "text", "int8", "text", "text", "text",
+    "float8", "float8", "int4", "int4", "float8", "text", "text",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,15 @@ import psycopg
 from psycopg import sql
 
 from collectors.errors import CollectorError, write_errors
-from collectors.logs.parse import INVOCATION_COLUMNS, LOG_COLUMNS, InvocationRow, LogRow, ParsedEvent
+from collectors.logs.parse import (
+    INVOCATION_COLUMNS,
+    INVOCATION_TYPES,
+    LOG_COLUMNS,
+    LOG_TYPES,
+    InvocationRow,
+    LogRow,
+    ParsedEvent,
+)
 from collectors.partitions import Partitions, day_of
 
 
@@ -38,10 +46,11 @@ def read_positions(conn: psycopg.Connection, log_group: str) -> dict[str, Positi
     return {stream: Position(token, next_seq, last) for stream, token, next_seq, last in rows}
 
 
-_COPY_LOGS = sql.SQL("COPY log_lines ({}) FROM STDIN").format(
+# Binary COPY: psycopg's C dumpers write the values without formatting them as text first.
+_COPY_LOGS = sql.SQL("COPY log_lines ({}) FROM STDIN (FORMAT BINARY)").format(
     sql.SQL(", ").join(map(sql.Identifier, LOG_COLUMNS))
 )
-_COPY_INVOCATIONS = sql.SQL("COPY invocations ({}) FROM STDIN").format(
+_COPY_INVOCATIONS = sql.SQL("COPY invocations ({}) FROM STDIN (FORMAT BINARY)").format(
     sql.SQL(", ").join(map(sql.Identifier, INVOCATION_COLUMNS))
 )
 
@@ -50,10 +59,12 @@ def copy_rows(cur: psycopg.Cursor, rows: Sequence[LogRow], invocations: Sequence
     """COPY the page's rows (the fast path: one round trip, no per-row statement)."""
     if rows:
         with cur.copy(_COPY_LOGS) as copy:
+            copy.set_types(LOG_TYPES)
             for row in rows:
                 copy.write_row(row)
     if invocations:
         with cur.copy(_COPY_INVOCATIONS) as copy:
+            copy.set_types(INVOCATION_TYPES)
             for invocation in invocations:
                 copy.write_row(invocation)
 

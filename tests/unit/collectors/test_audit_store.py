@@ -125,3 +125,25 @@ def test_partition_for_a_day_is_made_once(audit: psycopg.Connection) -> None:
     assert partition_days(audit, "queue_samples") == [day]
     with pytest.raises(ValueError, match="not a partitioned"):
         partitions.ensure_days(audit, "sagas", [day])
+
+
+def test_binary_copy_types_match_the_tables(audit: psycopg.Connection) -> None:
+    from collectors.logs.parse import INVOCATION_COLUMNS, INVOCATION_TYPES, LOG_COLUMNS, LOG_TYPES
+
+    short = {
+        "timestamp with time zone": "timestamptz",
+        "bigint": "int8",
+        "integer": "int4",
+        "double precision": "float8",
+    }
+    for table, columns, types in (
+        ("log_lines", LOG_COLUMNS, LOG_TYPES),
+        ("invocations", INVOCATION_COLUMNS, INVOCATION_TYPES),
+    ):
+        found = dict(
+            audit.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
+                (table,),
+            ).fetchall()
+        )
+        assert [short.get(found[c], found[c]) for c in columns] == list(types), table
