@@ -37,6 +37,24 @@ def fresh_db_url(pg_admin_url: str) -> Iterator[str]:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _instrumentation_stays_in_its_module() -> Iterator[None]:
+    """Take botocore and httpx instrumentation back out of the test process after each module.
+
+    Importing an ``@instrumented`` handler instruments botocore and httpx for the
+    whole process, as it should in a Lambda worker; in the test process it would
+    leak into later modules, e.g. injecting ``traceparent`` headers into the Lambda
+    payloads that the in-process moto sends for Step Functions tasks.
+    """
+    yield
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    for instrumentor in (BotocoreInstrumentor(), HTTPXClientInstrumentor()):
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+
+
 def _with_database(url: str, name: str) -> str:
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 

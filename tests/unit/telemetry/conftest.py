@@ -74,17 +74,15 @@ def only_span(exporter: InMemorySpanExporter, name: str) -> ReadableSpan:
     return found[0]
 
 
-@pytest.fixture(scope="package", autouse=True)
-def _instrumentation_ends_with_these_tests() -> Iterator[None]:
-    """Take botocore and httpx instrumentation back out of the test process afterwards.
 
-    In a Lambda worker the instrumentation is meant to stay for the life of the
-    process; here it would leak into later tests, e.g. injecting ``traceparent``
-    headers into the Lambda payloads of the in-process moto used by stack tests.
-    """
-    yield
+@pytest.fixture(scope="module", autouse=True)
+def _instrumented_for_these_tests() -> None:
+    """botocore and httpx instrumented as in a Lambda worker (the root conftest takes it out after
+    each module, so a module that ran before may have left it off)."""
     from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-    BotocoreInstrumentor().uninstrument()
-    HTTPXClientInstrumentor().uninstrument()
+    provider = tracer_provider()
+    for instrumentor in (BotocoreInstrumentor(), HTTPXClientInstrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(tracer_provider=provider)
