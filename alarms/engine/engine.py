@@ -21,7 +21,7 @@ from typing import Protocol
 
 from alarms.actions.base import AlarmAction, Transition
 from alarms.engine.ingest import datums_at_resolution
-from alarms.engine.ports import LogSource, MetricsBackend
+from alarms.engine.ports import DeployedAlarm, LogSource, MetricsBackend
 from alarms.evaluate.composite import evaluate_composite_alarm
 from alarms.evaluate.evaluator import UnsupportedAlarmError, evaluate_alarm, period_starts
 from alarms.evaluate.metric_filter import MetricFilterDefinition
@@ -116,21 +116,27 @@ class AlarmEngine:
             report.datums += len(datums)
 
     def _evaluate_metric_alarms(self, now: datetime, report: PassReport) -> None:
-        backend = self.parts.backend
-        for deployed in backend.metric_alarms():
-            alarm = deployed.definition
-            starts = period_starts(now, alarm.Period, default_evaluation_range(alarm.EvaluationPeriods))
-            try:
-                points = backend.datapoints(alarm, starts[0], starts[-1] + timedelta(seconds=alarm.Period))
-                state = evaluate_alarm(alarm, points, now, deployed.state)
-            except UnsupportedAlarmError as exc:
-                if alarm.AlarmName not in self._skipped:
-                    self._skipped.add(alarm.AlarmName)
-                    log.warning("alarms: %s is not evaluated locally: %s", alarm.AlarmName, exc)
-                continue
-            report.evaluated += 1
-            if state.StateValue is not deployed.state:
-                self._changed(Transition(alarm, state), report)
+        for deployed in self.parts.backend.metric_alarms():
+            self._guard(
+                report, f"alarm {deployed.definition.AlarmName}", self._evaluate_one, deployed, now, report
+            )
+
+    def _evaluate_one(self, deployed: DeployedAlarm, now: datetime, report: PassReport) -> None:
+        alarm = deployed.definition
+        starts = period_starts(now, alarm.Period, default_evaluation_range(alarm.EvaluationPeriods))
+        try:
+            points = self.parts.backend.datapoints(
+                alarm, starts[0], starts[-1] + timedelta(seconds=alarm.Period)
+            )
+            state = evaluate_alarm(alarm, points, now, deployed.state)
+        except UnsupportedAlarmError as exc:
+            if alarm.AlarmName not in self._skipped:
+                self._skipped.add(alarm.AlarmName)
+                log.warning("alarms: %s is not evaluated locally: %s", alarm.AlarmName, exc)
+            return
+        report.evaluated += 1
+        if state.StateValue is not deployed.state:
+            self._changed(Transition(alarm, state), report)
 
     def _evaluate_composites(self, now: datetime, report: PassReport) -> None:
         backend = self.parts.backend

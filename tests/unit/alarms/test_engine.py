@@ -9,6 +9,7 @@ import pytest
 
 from alarms.engine import AlarmEngine, EngineParts
 from alarms.evaluate.composite import CompositeAlarmDefinition
+from alarms.evaluate.evaluator import Datapoint
 from alarms.evaluate.metric_filter import LogEvent
 from alarms.evaluate.model import AlarmDefinition, AlarmStateValue
 from alarms.settings import AlarmSettings
@@ -159,3 +160,20 @@ def test_a_step_that_fails_does_not_stop_the_pass() -> None:
 def test_without_parts_the_engine_needs_the_running_stack() -> None:
     with pytest.raises(ValueError, match="stack_info"):
         AlarmEngine(AlarmSettings(), None)
+
+
+def test_one_alarm_whose_metric_cannot_be_read_does_not_stop_the_others() -> None:
+    class Flaky(FakeCloudWatch):
+        def datapoints(self, alarm: AlarmDefinition, start: datetime, end: datetime) -> list[Datapoint]:
+            if alarm.AlarmName == "first":
+                raise TimeoutError("get_metric_data timed out")
+            return super().datapoints(alarm, start, end)
+
+    cloudwatch = Flaky()
+    cloudwatch.add_alarm(errors_alarm(AlarmName="first"))
+    cloudwatch.add_alarm(errors_alarm(AlarmName="second"))
+    report = AlarmEngine(AlarmSettings(), parts=EngineParts(backend=cloudwatch, logs=FakeLogs())).run_once(
+        at(12)
+    )
+    assert report.problems == ["alarm first: TimeoutError: get_metric_data timed out"]
+    assert cloudwatch.states == {"first": AlarmStateValue.INSUFFICIENT_DATA, "second": AlarmStateValue.OK}
