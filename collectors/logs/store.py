@@ -89,9 +89,28 @@ def commit_page(
         for e in events
         if e.problem is not None
     ]
-    days = {day_of(r.ts) for r in rows}
+    try:
+        return _store(conn, partitions, log_group, log_stream, old, new, rows, invocations, problems)
+    except psycopg.errors.CheckViolation:
+        # "no partition of relation found for row": another process's retention dropped a day this
+        # process remembered as made. Forget what it knows and make them again, once.
+        partitions.forget()
+        return _store(conn, partitions, log_group, log_stream, old, new, rows, invocations, problems)
+
+
+def _store(
+    conn: psycopg.Connection,
+    partitions: Partitions,
+    log_group: str,
+    log_stream: str,
+    old: Position | None,
+    new: Position,
+    rows: Sequence[LogRow],
+    invocations: Sequence[InvocationRow],
+    problems: Sequence[CollectorError],
+) -> bool:
     if rows:
-        partitions.ensure_days(conn, "log_lines", days)
+        partitions.ensure_days(conn, "log_lines", {day_of(r.ts) for r in rows})
     if invocations:
         partitions.ensure_days(conn, "invocations", {day_of(i.ts) for i in invocations})
     try:

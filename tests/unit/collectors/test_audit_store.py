@@ -147,3 +147,20 @@ def test_binary_copy_types_match_the_tables(audit: psycopg.Connection) -> None:
             ).fetchall()
         )
         assert [short.get(found[c], found[c]) for c in columns] == list(types), table
+
+
+def test_a_day_dropped_by_another_process_is_made_again(audit: psycopg.Connection) -> None:
+    partitions = Partitions()
+    old = NOW - timedelta(days=3)
+    commit_page(audit, partitions, GROUP, STREAM, None, Position("a", 1), parse_page(CTX, 0, page(0, 1, old)))
+    audit.execute(f"DROP TABLE log_lines_p{old:%Y%m%d}")  # as another collector's retention would
+    assert commit_page(
+        audit,
+        partitions,
+        GROUP,
+        STREAM,
+        Position("a", 1),
+        Position("b", 2),
+        parse_page(CTX, 1, page(1, 1, old)),
+    )
+    assert stored(audit) == [(1, "line 1")]
