@@ -7,7 +7,11 @@ configuration as it was at publish time (``publish_version`` copies the function
 and ``update_function_configuration`` replaces rather than mutates its
 ``Environment``), so versions differ as they do on AWS.
 
-Answers are cached; call ``invalidate`` after changing a function.
+Published versions never change, so their answers are cached for good; an
+alias and ``$LATEST`` can change at any time (``sagawatch canary rollback``
+updates the alias), so their answers live ``mutable_ttl_s`` (1 s by default),
+about as long as a change takes to reach every Lambda front end on AWS.
+``invalidate`` forgets everything at once.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from __future__ import annotations
 import random
 import re
 import threading
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -75,29 +80,32 @@ class Target:
 
 
 class FunctionCatalog:
-    def __init__(self, lambda_client: Any) -> None:
+    def __init__(self, lambda_client: Any, *, mutable_ttl_s: float = 1.0) -> None:
         self._client = lambda_client
-        self._specs: dict[tuple[str, str], tuple[FunctionSpec, str]] = {}
-        self._aliases: dict[tuple[str, str], AliasRouting] = {}
+        self._ttl_s = mutable_ttl_s
+        #: key -> (answer, monotonic expiry or None for never)
+        self._specs: dict[tuple[str, str], tuple[tuple[FunctionSpec, str], float | None]] = {}
+        self._aliases: dict[tuple[str, str], tuple[AliasRouting, float | None]] = {}
         self._lock = threading.Lock()
 
     def function(self, name: str, version: str = LATEST) -> tuple[FunctionSpec, str]:
         """(spec, the version's number as Lambda reports it). ``LookupError`` if unknown."""
         key = (name, version)
         with self._lock:
-            cached = self._specs.get(key)
+            cached = _fresh(self._specs.get(key))
         if cached is not None:
             return cached
         config = self._lookup(self._client.get_function_configuration, FunctionName=name, Qualifier=version)
         found = (_spec(config), str(config.get("Version", version)))
+        expiry = time.monotonic() + self._ttl_s if version == LATEST else None
         with self._lock:
-            self._specs[key] = found
+            self._specs[key] = (found, expiry)
         return found
 
     def alias(self, name: str, alias: str) -> AliasRouting:
         key = (name, alias)
         with self._lock:
-            cached = self._aliases.get(key)
+            cached = _fresh(self._aliases.get(key))
         if cached is not None:
             return cached
         answer = self._lookup(self._client.get_alias, FunctionName=name, Name=alias)
@@ -106,7 +114,7 @@ class FunctionCatalog:
             alias, str(answer["FunctionVersion"]), {str(k): float(v) for k, v in weights.items()}
         )
         with self._lock:
-            self._aliases[key] = routing
+            self._aliases[key] = (routing, time.monotonic() + self._ttl_s)
         return routing
 
     def resolve(self, function_name: str, qualifier: str | None, rng: random.Random) -> Target:
@@ -154,3 +162,14 @@ def _spec(config: dict[str, Any]) -> FunctionSpec:
         environment=dict((config.get("Environment") or {}).get("Variables") or {}),
         arn=_unqualified(config["FunctionArn"]),
     )
+
+
+_T = TypeVar("_T")
+
+
+def _fresh(entry: tuple[_T, float | None] | None) -> _T | None:
+    """The cached answer unless it has expired."""
+    if entry is None:
+        return None
+    answer, expiry = entry
+    return answer if expiry is None or time.monotonic() < expiry else None

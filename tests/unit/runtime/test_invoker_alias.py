@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -90,3 +91,23 @@ def test_function_names_and_arns_split_into_name_and_qualifier(
 def test_a_qualifier_given_twice_must_agree() -> None:
     with pytest.raises(ValueError, match="qualifier: '2' conflicts with 'live'"):
         split_function_name("orders:live", "2")
+
+
+def test_an_alias_change_reaches_a_running_invoker_without_a_refresh() -> None:
+    """``sagawatch canary rollback`` changes the alias in the Lambda API; traffic must follow by itself."""
+    from instrumented_app.runtime.catalog import FunctionCatalog
+
+    class FakeLambda:
+        def __init__(self) -> None:
+            self.weights = {"2": 0.5}
+
+        def get_alias(self, FunctionName: str, Name: str) -> dict[str, object]:
+            return {"FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": dict(self.weights)}}
+
+    client = FakeLambda()
+    catalog = FunctionCatalog(client, mutable_ttl_s=0.05)
+    assert catalog.alias("fn", "live").additional_weights == {"2": 0.5}
+    client.weights = {}
+    assert catalog.alias("fn", "live").additional_weights == {"2": 0.5}, "cached within the TTL"
+    time.sleep(0.06)
+    assert catalog.alias("fn", "live").additional_weights == {}
