@@ -24,12 +24,13 @@ app = typer.Typer(
 LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "alarms": ("alarms.cli:app", "Metric filters and alarms: test patterns, simulate alarms"),
     "faults": ("instrumented_app.saas_sim.cli:app", "Fault switches of the SaaS simulators"),
-    "jobs": ("instrumented_app.jobs.cli:app", "Async jobs: status, DLQ, redrive"),
     "canary": ("alarms.canary.cli:app", "Canary: judge v1 against v2, set weight, promote, roll back"),
     "collect": ("collectors.cli:collect_app", "Collect logs, queues, sagas and metrics into the audit store"),
     "trace": ("collectors.cli:trace_app", "One transaction by correlation id: sagas, span waterfall, logs"),
     "reconcile": ("reconciler.cli:app", "Diff Aurora against every SaaS; report and repair drift"),
     "saga": ("instrumented_app.sagas.cli:app", "Sagas: list, show, resume, find stuck"),
+    "jobs": ("instrumented_app.jobs.cli:app", "Async jobs: status, DLQ, redrive"),
+    "demo": ("instrumented_app.demo.cli:app", "Run one pattern end to end on the running stack"),
 }
 
 

@@ -1,0 +1,19 @@
+"""``sagawatch demo PATTERN``: each pattern of DESIGN.md's table driven end to end on the running stack.
+
+A demo talks to the stack only over the wire (the API front, boto3 against
+moto, the simulators' HTTP), as a client or an operator would, and says step by
+step what happened and where to look. Adding a demo is one module with a
+``run(stack, say) -> bool`` function and one entry in ``DEMOS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sagawatch.stack_info import StackInfo
+
+#: A demo: (the running stack, a printer) -> whether the pattern behaved.
+Demo = Callable[[StackInfo, Callable[[str], None]], bool]
+
+#: pattern name -> "module:function"; imported only when that demo runs.
+DEMOS: dict[str, str] = {}
