@@ -26,10 +26,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from pydantic import ValidationError
 
 from instrumented_app.jobs.enqueue import Enqueuer, JobNotQueued, KeyedRequest
-from instrumented_app.jobs.model import Job, JobRequest
+from instrumented_app.jobs.model import Job
+from instrumented_app.jobs.requests import JobRequest, RequestInvalid, parse_request
 from instrumented_app.jobs.store import JobStore
 from instrumented_app.telemetry import current_correlation_id, log_error, logger, metrics
 from sagawatch.contracts import IDEMPOTENCY_KEY_HEADER
@@ -121,13 +121,9 @@ def _read_request(body: str | None) -> tuple[JobRequest | None, Response[Any] | 
     except json.JSONDecodeError:
         return None, _bad_request("body", "is not a JSON document")
     try:
-        return JobRequest.model_validate(document), None
-    except ValidationError as exc:
-        errors = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "body", "problem": error["msg"]}
-            for error in exc.errors()
-        ]
-        return None, _invalid(errors)
+        return parse_request(document), None
+    except RequestInvalid as exc:
+        return None, _invalid([{"field": field, "problem": problem} for field, problem in exc.problems])
 
 
 def _bad_request(field: str, problem: str) -> Response[Any]:

@@ -19,6 +19,7 @@ class JobsConfig(BaseSettings):
     jobs_queue_url: str = Field(description="SQS queue the worker consumes")
     jobs_idempotency_table: str | None = Field(default=None, description="Powertools idempotency table")
     sagawatch_membership_url: str | None = Field(default=None, description="membership API base URL")
+    database_url: str | None = Field(default=None, description="Aurora, for create_customer jobs' sagas")
     aws_region: str = "us-east-1"
     aws_endpoint_url: str | None = Field(default=None, description="moto's server locally; unset on AWS")
 

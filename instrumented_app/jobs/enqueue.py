@@ -23,7 +23,8 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel, ConfigDict
 
-from instrumented_app.jobs.model import Job, JobMessage, JobRequest, JobStatus, new_job, short_error, utc_now
+from instrumented_app.jobs.model import Job, JobMessage, JobStatus, new_job, short_error, utc_now
+from instrumented_app.jobs.requests import JobRequest
 from instrumented_app.jobs.store import JobStore
 from instrumented_app.telemetry import message_attributes
 from sagawatch.contracts import CORRELATION_ID_ATTRIBUTE

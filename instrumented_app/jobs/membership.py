@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from instrumented_app.jobs.model import MemberPayload
+from instrumented_app.jobs.requests import MemberPayload
 from instrumented_app.saas_clients import MemberInput, MembershipClient, RetryPolicy, SaasRejected
 from instrumented_app.saas_clients.membership import SYSTEM
 

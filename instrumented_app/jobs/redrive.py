@@ -174,7 +174,7 @@ def _reset_job(
 ) -> str | None:
     """Put the message's job back to ``PENDING``; its id, or None when there was nothing to reset."""
     try:
-        job_id = parse_message(message.get("Body")).job_id
+        job_id = parse_message(message.get("Body"))[0].job_id
         return job_id if store.reset_for_redrive(job_id, clock()) else None
     except (InvalidJobMessage, JobNotFound) as exc:
         report.problems.append(f"message {message['MessageId']}: {exc}")
@@ -198,7 +198,7 @@ def _dead_letter(message: Mapping[str, Any], store: JobStore) -> DeadLetter:
         "correlation_id": correlation,
     }
     try:
-        job_id = parse_message(message.get("Body")).job_id
+        job_id = parse_message(message.get("Body"))[0].job_id
     except InvalidJobMessage as exc:
         return DeadLetter(job_id=None, error=f"unreadable message: {exc}", **common)
     job = store.get(job_id)

@@ -10,7 +10,9 @@ For each record, under that record's own correlation id and span:
    on failure it gets ``retry_count`` and ``last_error`` and goes back to
    ``PENDING``, or to ``FAILED`` when this delivery was the queue's last
    (``ApproximateReceiveCount`` has reached ``maxReceiveCount``); the record
-   is then reported in ``batchItemFailures`` so the queue keeps it.
+   is then reported in ``batchItemFailures`` so the queue keeps it. A
+   ``FinalOutcome`` (a saga that ended ``COMPENSATED``) makes the job ``FAILED``
+   at once and the record counts as done: no retry could change it.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from instrumented_app.jobs.actions import JobAction
+from instrumented_app.jobs.actions import FinalOutcome, JobAction
 from instrumented_app.jobs.model import JobMessage, JobStatus, short_error, status_after_failure, utc_now
+from instrumented_app.jobs.requests import JobRequest, RequestInvalid
 from instrumented_app.jobs.store import JobNotFound, JobStore
 from instrumented_app.telemetry import log_error, logger, mask_text, metrics, record_scope
 
@@ -67,7 +70,7 @@ class Worker:
                 raise
 
     def _run(self, record: SQSRecord) -> None:
-        message = parse_message(record.body)
+        message, request = parse_message(record.body)
         receive_count = int(record.attributes.approximate_receive_count or "1")
         logger.append_keys(job_id=message.job_id)
         try:
@@ -80,9 +83,12 @@ class Worker:
                 raise InvalidJobMessage(f"kind: no action for {message.kind!r}")
             logger.info("job running", extra={"kind": message.kind, "receive_count": receive_count})
             try:
-                result = action(message)
+                result = action(message.job_id, request)
+            except FinalOutcome as exc:
+                self._record_failure(message.job_id, exc, receive_count, final=True)
+                return  # done: a retry could not change it, so the message is not kept
             except Exception as exc:
-                self._record_failure(message.job_id, exc, receive_count)
+                self._record_failure(message.job_id, exc, receive_count, final=False)
                 raise
             self.store.succeed(message.job_id, result, self.clock())
             metrics.add_metric(name="JobSucceeded", unit=MetricUnit.Count, value=1)
@@ -90,8 +96,8 @@ class Worker:
         finally:
             logger.remove_keys(["job_id"])
 
-    def _record_failure(self, job_id: str, exc: Exception, receive_count: int) -> None:
-        status = status_after_failure(receive_count, self.max_receive_count)
+    def _record_failure(self, job_id: str, exc: Exception, receive_count: int, *, final: bool) -> None:
+        status = JobStatus.FAILED if final else status_after_failure(receive_count, self.max_receive_count)
         error = mask_text(short_error(exc))
         self.store.fail(job_id, error, receive_count, status, self.clock())
         metrics.add_metric(name="JobAttemptFailed", unit=MetricUnit.Count, value=1)
@@ -107,13 +113,16 @@ class Worker:
         )
 
 
-def parse_message(body: str | None) -> JobMessage:
-    """The job message in an SQS body; ``InvalidJobMessage`` naming the field otherwise."""
+def parse_message(body: str | None) -> tuple[JobMessage, JobRequest]:
+    """The job message in an SQS body and its request; ``InvalidJobMessage`` naming the field otherwise."""
     try:
-        return JobMessage.model_validate(json.loads(body or ""))
+        message = JobMessage.model_validate(json.loads(body or ""))
+        return message, message.request()
     except json.JSONDecodeError as exc:
         raise InvalidJobMessage(f"body: not JSON ({exc.msg} at char {exc.pos})") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"]) or "body"
         raise InvalidJobMessage(f"{name}: {first['msg']}") from exc
+    except RequestInvalid as exc:
+        raise InvalidJobMessage(str(exc)) from exc

@@ -165,3 +165,19 @@ def test_a_failing_job_retries_to_the_dlq_and_a_redrive_finishes_it(stack: Runni
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["status"] == "SUCCEEDED"
     assert jobs_cli(stack, "dlq").stdout.strip() == "the jobs DLQ is empty"
+
+
+def test_a_create_customer_job_runs_the_customer_saga_once(stack: RunningStack) -> None:
+    app = App(stack)
+    body = {
+        "kind": "create_customer",
+        "cust_no": "CQW0100",
+        "payload": {"name": {"family": "Yamada", "given": "Hanako"}, "email": "hanako.qw@example.com"},
+    }
+    response = app.http.post(f"{app.api}/api/async", json=body, headers={"X-Correlation-Id": "qw-saga-1"})
+    assert response.status_code == 202, response.text
+    job = app.wait_for(response.json()["status_url"], "SUCCEEDED", timeout_s=30)
+    saga = app.http.get(f"{app.api}/sagas/{job['result']['saga_id']}")
+    assert saga.status_code == 200, saga.text
+    assert (saga.json()["status"], saga.json()["correlation_id"]) == ("SUCCEEDED", "qw-saga-1")
+    assert len(app.members("CQW0100")) == 1

@@ -16,7 +16,7 @@ from moto.server import ThreadedMotoServer
 from instrumented_app.jobs.redrive import JobsQueues, find_queues
 from instrumented_app.jobs.store import DynamoJobStore
 from sagawatch.aws import aws_session
-from tests.unit.jobs.helpers import REGION, Aws, FakeMembership, Harness, unique
+from tests.unit.jobs.helpers import REGION, Aws, FakeMembership, FakeSagas, Harness, unique
 
 
 @pytest.fixture(scope="package")
@@ -74,5 +74,12 @@ def membership() -> FakeMembership:
 
 
 @pytest.fixture
-def harness(aws: Aws, store: DynamoJobStore, queues: JobsQueues, membership: FakeMembership) -> Harness:
-    return Harness(aws, store, queues, membership)
+def sagas() -> FakeSagas:
+    return FakeSagas()
+
+
+@pytest.fixture
+def harness(
+    aws: Aws, store: DynamoJobStore, queues: JobsQueues, membership: FakeMembership, sagas: FakeSagas
+) -> Harness:
+    return Harness(aws, store, queues, membership, sagas)

@@ -10,12 +10,16 @@ from typing import Any
 
 from instrumented_app.jobs.actions import default_actions
 from instrumented_app.jobs.enqueue import Enqueuer, SqsJobQueue
-from instrumented_app.jobs.model import Job, JobRequest, MemberPayload
+from instrumented_app.jobs.model import Job
 from instrumented_app.jobs.redrive import JobsQueues
+from instrumented_app.jobs.requests import MemberPayload, SyncMemberRequest
+from instrumented_app.jobs.sagas import SagaOutcome
 from instrumented_app.jobs.store import DynamoJobStore
 from instrumented_app.jobs.worker import Worker
 from instrumented_app.runtime.pollers.events import sqs_event
 from instrumented_app.saas_clients import SaasUnavailable
+from instrumented_app.sagas.customer_input import NewCustomer
+from sagawatch.contracts import SagaStatus
 
 REGION = "us-east-1"
 MAX_RECEIVES = 3
@@ -32,9 +36,11 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def job_request(cust_no: str = "C0001", **payload: Any) -> JobRequest:
-    fields = {"full_name": "Hanako Yamada", "email": "hanako@example.com", **payload}
-    return JobRequest(kind="sync_member", cust_no=cust_no, payload=MemberPayload.model_validate(fields))
+def job_request(cust_no: str = "C0001", **extra: Any) -> SyncMemberRequest:
+    fields = {"full_name": "Hanako Yamada", "email": "hanako@example.com", **extra}
+    return SyncMemberRequest(
+        kind="sync_member", cust_no=cust_no, payload=MemberPayload.model_validate(fields)
+    )
 
 
 class StepClock:
@@ -68,10 +74,28 @@ class FakeMembership:
         return {"member_id": f"mbr_{cust_no}", "action": "created"}
 
 
+class FakeSagas:
+    """Customer sagas that end as ``outcomes`` says for their cust_no (SUCCEEDED otherwise)."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, SagaOutcome] = {}
+        self.runs: list[tuple[str, str, str]] = []
+
+    def run_customer(self, customer: NewCustomer, saga_id: str, correlation_id: str) -> SagaOutcome:
+        self.runs.append((customer.cust_no, saga_id, correlation_id))
+        return self.outcomes.get(customer.cust_no, SagaOutcome(SagaStatus.SUCCEEDED))
+
+
 class Harness:
     def __init__(
-        self, aws: Aws, store: DynamoJobStore, queues: JobsQueues, membership: FakeMembership
+        self,
+        aws: Aws,
+        store: DynamoJobStore,
+        queues: JobsQueues,
+        membership: FakeMembership,
+        sagas: FakeSagas | None = None,
     ) -> None:
+        sagas = sagas or FakeSagas()
         self.aws, self.store, self.queues = aws, store, queues
         self.enqueuer = Enqueuer(
             store=store, queue=SqsJobQueue(queues.source_url, aws.sqs), clock=StepClock()
@@ -79,7 +103,7 @@ class Harness:
         self.enqueued: list[str] = []
         self.worker = Worker(
             store=store,
-            actions=default_actions(membership),
+            actions=default_actions(membership, sagas),
             max_receive_count=MAX_RECEIVES,
             clock=StepClock(),
         )

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from instrumented_app.jobs.membership import ClientMembership
-from instrumented_app.jobs.model import MemberPayload
+from instrumented_app.jobs.requests import MemberPayload
 from instrumented_app.saas_clients import SaasUnavailable
 from instrumented_app.saas_sim.server import SaasSimulators
 from instrumented_app.telemetry.correlation import reset_correlation_id, set_correlation_id

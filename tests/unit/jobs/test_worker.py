@@ -6,8 +6,12 @@ import json
 
 import pytest
 
+from instrumented_app.jobs.actions import saga_id_for
 from instrumented_app.jobs.model import JobStatus
-from tests.unit.jobs.helpers import MAX_RECEIVES, FakeMembership, Harness, by_body
+from instrumented_app.jobs.requests import CreateCustomerRequest, parse_request
+from instrumented_app.jobs.sagas import SagaOutcome
+from sagawatch.contracts import SagaStatus
+from tests.unit.jobs.helpers import MAX_RECEIVES, FakeMembership, FakeSagas, Harness, by_body
 
 
 def test_a_batch_reports_exactly_its_failed_records_and_each_job_shows_its_outcome(harness: Harness) -> None:
@@ -78,3 +82,52 @@ def test_each_records_log_lines_carry_its_own_correlation_id_and_the_error_code(
     assert [line["correlation_id"] for line in failed] == ["corr-C0BAD"]
     succeeded = [line for line in lines if line["message"] == "job succeeded"]
     assert [line["correlation_id"] for line in succeeded] == ["corr-C0001"]
+
+
+def customer_request(cust_no: str) -> CreateCustomerRequest:
+    payload = {"name": {"family": "Yamada", "given": "Hanako"}, "email": "hanako@example.com"}
+    request = parse_request({"kind": "create_customer", "cust_no": cust_no, "payload": payload})
+    assert isinstance(request, CreateCustomerRequest)
+    return request
+
+
+def test_a_customer_job_runs_its_saga_under_an_id_derived_from_the_job(
+    harness: Harness, sagas: FakeSagas
+) -> None:
+    job = harness.enqueuer.enqueue(customer_request("C0100"), "corr-C0100")
+    (message,) = harness.receive()
+    assert harness.deliver([message]) == []
+    done = harness.job(job.job_id)
+    saga_id = saga_id_for(job.job_id)
+    assert done.status is JobStatus.SUCCEEDED
+    assert done.result == {"cust_no": "C0100", "saga_id": saga_id, "saga_status": "SUCCEEDED"}
+    assert sagas.runs == [("C0100", saga_id, "corr-C0100")]
+
+
+def test_a_compensated_saga_fails_the_job_at_once_and_is_not_retried(
+    harness: Harness, sagas: FakeSagas
+) -> None:
+    sagas.outcomes["C0101"] = SagaOutcome(SagaStatus.COMPENSATED, "commerce_customer", "[SAAS_REJECTED] 422")
+    job = harness.enqueuer.enqueue(customer_request("C0101"), "corr-C0101")
+    (message,) = harness.receive()
+    assert harness.deliver([message]) == []  # done: the queue does not keep it
+    failed = harness.job(job.job_id)
+    assert (failed.status, failed.retry_count) == (JobStatus.FAILED, 1)
+    assert failed.last_error is not None
+    assert f"saga {saga_id_for(job.job_id)} ended COMPENSATED" in failed.last_error
+    assert "commerce_customer" in failed.last_error
+
+
+def test_an_unfinished_saga_is_retried_and_the_retry_resumes_the_same_saga(
+    harness: Harness, sagas: FakeSagas
+) -> None:
+    sagas.outcomes["C0102"] = SagaOutcome(SagaStatus.RUNNING)
+    job = harness.enqueuer.enqueue(customer_request("C0102"), "corr-C0102")
+    (message,) = harness.receive()
+    assert harness.deliver([message]) == [message["MessageId"]]
+    assert harness.job(job.job_id).status is JobStatus.PENDING
+    del sagas.outcomes["C0102"]
+    (again,) = harness.receive()
+    assert harness.deliver([again]) == []
+    assert harness.job(job.job_id).status is JobStatus.SUCCEEDED
+    assert [run[1] for run in sagas.runs] == [saga_id_for(job.job_id)] * 2
