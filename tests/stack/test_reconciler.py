@@ -71,7 +71,7 @@ def test_every_injected_drift_is_found_by_both_modes_and_apply_repairs_it(stack:
     code, _, err = reconcile(stack, "--full", "--apply", "--delete-orphans")
     assert code == 1, err
     with psycopg.connect(str(info["audit_url"])) as conn:
-        statuses = dict(
+        statuses: dict[str, int] = dict(
             conn.execute("SELECT status, count(*) FROM reconcile_repair GROUP BY status").fetchall()
         )
         headers = conn.execute(
