@@ -19,13 +19,18 @@ Rules, all driven by what the store says (so a fresh process can pick up any sag
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry.trace import Tracer
+
 from instrumented_app.sagas.definition import SagaDefinition, SimulatedCrash, Step, StepContext, step_keys
 from instrumented_app.sagas.records import SagaRecord, SagaStore, StepRecord
-from sagawatch.contracts import SagaState, SagaStatus, StepStatus
+from instrumented_app.telemetry import tracer as default_tracer
+from instrumented_app.telemetry.tracing import record_failure
+from sagawatch.contracts import CORRELATION_ID_ATTRIBUTE, SagaState, SagaStatus, StepStatus
 
 #: Longest error text kept on a row (vendor errors can be long; rows are read on dashboards).
 MAX_ERROR_CHARS = 500
@@ -62,6 +67,7 @@ class SagaEngine:
         compensation_attempts: int = 3,
         compensation_pause_s: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        tracer: Tracer | None = None,
     ) -> None:
         if compensation_attempts < 1:
             raise ValueError(f"compensation_attempts: must be at least 1, got {compensation_attempts}")
@@ -71,6 +77,7 @@ class SagaEngine:
         self.compensation_attempts = compensation_attempts
         self.compensation_pause_s = compensation_pause_s
         self._sleep = sleep
+        self.tracer = tracer or default_tracer
         #: Fault hook: raise ``SimulatedCrash`` right after this step's success is recorded.
         self.crash_after = crash_after
         self.on_step = on_step
@@ -157,7 +164,8 @@ class SagaEngine:
             self.store.update_saga(state.id, current_step=step.name)
             self.store.update_step(state.id, row.seq, status=StepStatus.RUNNING, started=True)
             try:
-                result = step.do(self._context(record, step, row.idempotency_key, row.result))
+                with self._span(state, step.name, "do"):
+                    result = step.do(self._context(record, step, row.idempotency_key, row.result))
             except Exception as exc:
                 error = describe(exc)
                 self.store.update_step(
@@ -209,7 +217,8 @@ class SagaEngine:
             context = self._context(record, step, row.compensation_key, row.result)
             for attempt in range(1, self.compensation_attempts + 1):
                 try:
-                    step.compensate(context)
+                    with self._span(state, step.name, "compensate"):
+                        step.compensate(context)
                     break
                 except Exception as exc:
                     error = f"compensation failed (attempt {attempt}): {describe(exc)}"
@@ -234,6 +243,28 @@ class SagaEngine:
             idempotency_key=key,
             result=result,
         )
+
+    @contextmanager
+    def _span(self, state: SagaState, step: str, direction: str) -> Iterator[None]:
+        """A span per step and direction; the SaaS calls' spans nest inside it. A failure marks it
+        ERROR with its text PII-masked (``record_failure``) and is still raised to the engine."""
+        with self.tracer.start_as_current_span(
+            f"saga {state.type} {step} {direction}",
+            attributes={
+                "saga_id": state.id,
+                "saga_type": state.type,
+                "saga_step": step,
+                "saga.direction": direction,
+                CORRELATION_ID_ATTRIBUTE: state.correlation_id,
+            },
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                yield
+            except Exception as exc:
+                record_failure(span, exc)
+                raise
 
     def _announce(self, state: SagaState, step: str, direction: str) -> None:
         if self.on_step is not None:

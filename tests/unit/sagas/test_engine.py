@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from instrumented_app.sagas import SagaDefinition, SagaEngine, SimulatedCrash, Step
 from instrumented_app.sagas.engine import StepListener
@@ -176,3 +180,27 @@ def test_a_definition_needs_unique_step_names() -> None:
         SagaDefinition("t", (noop, noop))
     with pytest.raises(ValueError, match="at least one"):
         SagaDefinition("t", ())
+
+
+def test_each_step_and_compensation_has_a_span_with_the_saga_fields() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    world, store = World(), MemoryStore()
+    world.fail["b"] = Definite("refused for someone@example.com")
+    engine = SagaEngine(store, tracer=provider.get_tracer("test"), sleep=lambda _s: None)
+    engine.create(world.definition(), saga_id="s1", correlation_id="c1", payload={})
+    engine.run(world.definition(), "s1")
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    assert list(spans) == ["saga test a do", "saga test b do", "saga test a compensate"]
+    attributes = dict(spans["saga test a do"].attributes or {})
+    assert attributes == {
+        "saga_id": "s1",
+        "saga_type": "test",
+        "saga_step": "a",
+        "saga.direction": "do",
+        "correlation_id": "c1",
+    }
+    failed = spans["saga test b do"]
+    assert failed.status.status_code is StatusCode.ERROR
+    assert "someone@example.com" not in (failed.status.description or "")
