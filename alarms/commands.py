@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from alarms.cfn import to_yaml
 from alarms.deploy import deploy, ensure_topic
@@ -51,6 +52,17 @@ def _target(use_aws: bool) -> Target:
     return Target(aws_session(info.region, info.aws_endpoint), info.aws_endpoint, info.region, info.audit_url)
 
 
+def _settings() -> AlarmSettings:
+    """The alarm settings, or one line per bad ``SAGAWATCH_ALARMS_*`` variable and exit 2."""
+    try:
+        return AlarmSettings()
+    except ValidationError as exc:
+        for item in exc.errors():
+            name = "SAGAWATCH_ALARMS_" + "_".join(str(p) for p in item["loc"]).upper()
+            typer.echo(f"error: {name}: {item['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _client(target: Target, service: str) -> Any:
     return target.session.client(service, endpoint_url=target.endpoint)
 
@@ -73,7 +85,7 @@ def deploy_command(
     use_aws: AwsOption = False,
 ) -> None:
     """Put the standard metric filters and alarms into CloudWatch (idempotent)."""
-    settings = AlarmSettings()
+    settings = _settings()
     target = _target(use_aws)
     alarm_set = _alarm_set(target, settings, create_topic=not dry_run)
     if dry_run:
@@ -101,7 +113,7 @@ def template_command(
     use_aws: AwsOption = False,
 ) -> None:
     """Print the standard set as CloudFormation resources (YAML) for the template."""
-    settings = AlarmSettings()
+    settings = _settings()
     if function or dlq or api:
         apis = []
         for item in api or []:

@@ -147,3 +147,8 @@ def test_support_errors_raise_the_customer_saga_alarm_and_it_clears_when_they_st
     cloudwatch = session.client("cloudwatch", endpoint_url=info.aws_endpoint)
     described = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
     assert described["StateValue"] == "OK"
+    # the API front's own metrics put its API into the inventory: it got a 5xx alarm without code
+    api_alarms = cloudwatch.describe_alarms(AlarmNamePrefix="sagawatch-api-5xx-")["MetricAlarms"]
+    assert [a["Dimensions"] for a in api_alarms] == [
+        [{"Name": "ApiName", "Value": "sagawatch-app-api"}, {"Name": "Stage", "Value": "v1"}]
+    ]

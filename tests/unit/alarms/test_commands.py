@@ -37,10 +37,11 @@ class Stack:
         self.cloudwatch = session.client("cloudwatch", endpoint_url=info.aws_endpoint)
         self.sqs = session.client("sqs", endpoint_url=info.aws_endpoint)
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SAGAWATCH_")}
         env.pop("AUDIT_DATABASE_URL", None)
         env["SAGAWATCH_HOME"] = str(self.home)
+        env.update(extra_env)
         return subprocess.run(
             [SAGAWATCH, "alarms", *args], capture_output=True, text=True, timeout=120, check=False, env=env
         )
@@ -194,3 +195,14 @@ def test_status_shows_the_state_and_reason_the_audit_store_recorded(stack: Stack
     assert "Threshold Crossed: 1 datapoint [4.0 (24/11/26 05:59:00)]" in result.stdout
     (row,) = json.loads(stack.run("status", "--json").stdout)
     assert (row["state"], row["source"]) == ("ALARM", "audit-store")
+
+
+def test_a_bad_alarm_setting_is_named_with_its_variable(tmp_path: Path) -> None:
+    stack = Stack.__new__(Stack)
+    stack.home = tmp_path
+    result = stack.run("template", "--function", "sw-a", SAGAWATCH_ALARMS_PERIOD_S="45")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: SAGAWATCH_ALARMS_PERIOD_S: Value error, must be 10, 20, 30 or a multiple"
+    )
+    assert "Traceback" not in result.stderr
