@@ -108,6 +108,24 @@ def log_lines(
     raise AssertionError(f"only {len(found)} log lines for {correlation_id} within {timeout_s} s")
 
 
+def span_names(
+    stack: RunningStack, correlation_id: str, *, wanted: set[str], timeout_s: float = 20
+) -> set[str]:
+    """Names of the spans in the audit store carrying ``correlation_id``, once ``wanted`` are all there."""
+    deadline = time.monotonic() + timeout_s
+    names: set[str] = set()
+    while time.monotonic() < deadline:
+        with psycopg.connect(info(stack, "audit_url")) as conn:
+            rows = conn.execute(
+                "SELECT name FROM spans WHERE correlation_id = %s", (correlation_id,)
+            ).fetchall()
+        names = {row[0] for row in rows}
+        if wanted <= names:
+            return names
+        time.sleep(0.3)
+    raise AssertionError(f"spans for {correlation_id}: missing {sorted(wanted - names)} after {timeout_s} s")
+
+
 def sagawatch(stack: RunningStack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*SAGAWATCH, "saga", *args],
@@ -142,6 +160,12 @@ def test_a_customer_is_created_everywhere_once_and_a_replay_starts_nothing(stack
     replay = post_customer(stack, body("S0001", "s1@example.com"), **headers)
     assert replay.status_code == 201
     assert replay.json()["saga_id"] == answer["saga_id"]
+    span_names(
+        stack,
+        correlation_id,
+        wanted={"saga customer support_user do", "support create_user", "saga customer membership do"},
+    )
+
     reused = post_customer(stack, body("S0001", "other@example.com"), **headers)
     assert reused.status_code == 422, reused.text
     assert "Idempotency-Key" in reused.json()["message"]
