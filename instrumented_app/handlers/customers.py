@@ -63,7 +63,7 @@ def runner() -> SagaRunner:
         _runner.close()  # Aurora went away under it: its SaaS pools go with it
         _runner = None
     if _runner is None:
-        _runner = open_runner(os.environ["DATABASE_URL"], SaasEndpoints(), on_step=_bind_step)
+        _runner = open_runner(os.environ["DATABASE_URL"], SaasEndpoints.from_env(), on_step=_bind_step)
     return _runner
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 import httpx
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from instrumented_app.saas_clients.commerce import CommerceClient
@@ -30,6 +30,15 @@ class SaasEndpoints(BaseSettings):
     support_url: str = Field(min_length=1, description="SAGAWATCH_SUPPORT_URL: the support desk.")
     commerce_url: str = Field(min_length=1, description="SAGAWATCH_COMMERCE_URL: the shop.")
     membership_url: str = Field(min_length=1, description="SAGAWATCH_MEMBERSHIP_URL: the member API.")
+
+    @classmethod
+    def from_env(cls) -> SaasEndpoints:
+        """Read the environment; a missing or empty URL is a ``ValueError`` naming its variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            names = sorted({f"SAGAWATCH_{str(err['loc'][0]).upper()}" for err in exc.errors() if err["loc"]})
+            raise ValueError(f"SaaS base URLs not configured: set {', '.join(names)}") from exc
 
 
 @dataclass

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import psycopg
 import typer
-from pydantic import ValidationError
 
 from instrumented_app.saas_clients import SaasEndpoints
 from instrumented_app.sagas.postgres import PostgresSagaStore
@@ -134,17 +133,9 @@ def resume_command(saga_id: Annotated[str, typer.Argument(help="The saga to cont
 
     target = find_target(get_settings())
     try:
-        endpoints = (
-            SaasEndpoints(
-                support_url=target.saas["support"],
-                commerce_url=target.saas["commerce"],
-                membership_url=target.saas["membership"],
-            )
-            if target.saas
-            else SaasEndpoints()
-        )
-    except (KeyError, ValidationError) as exc:
-        typer.echo(f"SaaS URLs unknown: {exc} (set SAGAWATCH_SUPPORT_URL, ..._COMMERCE_URL, ...)", err=True)
+        endpoints = _endpoints(target)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     runner = open_runner(target.aurora_url, endpoints, crash_after="")
     try:
@@ -158,6 +149,20 @@ def resume_command(saga_id: Annotated[str, typer.Argument(help="The saga to cont
     typer.echo(f"saga {saga_id}: {before.state.status.value} -> {record.state.status.value}")
     _print_record(record)
     raise typer.Exit(0 if record.state.status in (SagaStatus.SUCCEEDED, SagaStatus.COMPENSATED) else 1)
+
+
+def _endpoints(target: Target) -> SaasEndpoints:
+    """The stack's SaaS URLs, else the environment's; a gap is a ``ValueError`` naming what is missing."""
+    if not target.saas:
+        return SaasEndpoints.from_env()
+    missing = sorted({"support", "commerce", "membership"} - set(target.saas))
+    if missing:
+        raise ValueError(f"the running stack publishes no URL for {', '.join(missing)}")
+    return SaasEndpoints(
+        support_url=target.saas["support"],
+        commerce_url=target.saas["commerce"],
+        membership_url=target.saas["membership"],
+    )
 
 
 def _load(store: PostgresSagaStore, saga_id: str) -> SagaRecord:

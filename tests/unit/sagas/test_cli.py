@@ -91,3 +91,13 @@ def test_without_a_stack_or_database_url_the_cli_says_what_to_do(
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert "DATABASE_URL" in result.output
+
+
+def test_resume_without_saas_urls_names_the_missing_variables(
+    aurora: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SUPPORT", "COMMERCE", "MEMBERSHIP"):
+        monkeypatch.delenv(f"SAGAWATCH_{name}_URL", raising=False)
+    result = cli.invoke(app, ["resume", "any"])
+    assert result.exit_code == 2
+    assert "SAGAWATCH_SUPPORT_URL" in result.output and "SAGAWATCH_MEMBERSHIP_URL" in result.output
