@@ -19,7 +19,7 @@ from alarms.engine.cloudwatch import current_state
 from alarms.inventory import Inventory, read_inventory
 from alarms.settings import AlarmSettings
 from alarms.standard import AlarmSet, standard_set
-from alarms.store import AlarmStore
+from alarms.store import AlarmStore, StoredTransition
 from sagawatch.aws import aws_session
 from sagawatch.redact import redact
 from sagawatch.settings import get_settings
@@ -137,28 +137,22 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     use_aws: AwsOption = False,
 ) -> None:
-    """Each alarm's state, reason and last change: from the audit store, else CloudWatch."""
+    """Each alarm's state and reason (CloudWatch) and its last change (the audit store)."""
     target = _target(use_aws)
-    rows: list[dict[str, Any]]
-    if target.audit_url:
-        try:
-            rows = [
-                {
-                    "alarm": s.alarm_name,
-                    "state": s.state,
-                    "reason": s.reason,
-                    "changed_at": s.changed_at.isoformat(),
-                    "source": "audit-store",
-                }
-                for s in AlarmStore(target.audit_url).states()
-            ]
-        except Exception as exc:  # no alarm tables yet, store down: say so and fall back
-            typer.echo(
-                f"note: audit store not read ({redact(str(exc)).strip()}); showing CloudWatch", err=True
-            )
-            rows = _cloudwatch_rows(target)
-    else:
-        rows = _cloudwatch_rows(target)
+    rows = _cloudwatch_rows(target)
+    changes = _last_changes(target)
+    for row in rows:
+        change = changes.get(row["alarm"])
+        row["last_change"] = (
+            {
+                "from": change.old_state,
+                "to": change.new_state,
+                "at": change.changed_at.isoformat(),
+                "reason": change.reason,
+            }
+            if change
+            else None
+        )
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -166,6 +160,20 @@ def status_command(
         typer.echo("no alarms")
     for row in rows:
         typer.echo(f"{row['state']:17} {row['alarm']}  (since {row['changed_at']})\n    {row['reason']}")
+        if row["last_change"]:
+            last = row["last_change"]
+            typer.echo(f"    last change: {last['from'] or '-'} -> {last['to']} at {last['at']}")
+
+
+def _last_changes(target: Target) -> dict[str, StoredTransition]:
+    """The latest recorded transition per alarm; none (with a note) when the store cannot be read."""
+    if not target.audit_url:
+        return {}
+    try:
+        return AlarmStore(target.audit_url).last_transitions()
+    except Exception as exc:  # no alarm tables yet, store down: the states still come from CloudWatch
+        typer.echo(f"note: audit store not read ({redact(str(exc)).strip()})", err=True)
+        return {}
 
 
 def _cloudwatch_rows(target: Target) -> list[dict[str, Any]]:
@@ -181,7 +189,6 @@ def _cloudwatch_rows(target: Target) -> list[dict[str, Any]]:
                     "state": current_state(described).value,
                     "reason": described.get("StateReason", ""),
                     "changed_at": described["StateUpdatedTimestamp"].isoformat(),
-                    "source": "cloudwatch",
                 }
             )
     return sorted(rows, key=lambda r: str(r["alarm"]))

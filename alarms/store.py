@@ -88,6 +88,15 @@ class AlarmStore:
             ).fetchall()
         return [StoredState(*row) for row in rows]
 
+    def last_transitions(self) -> dict[str, StoredTransition]:
+        """The latest transition of each alarm, by alarm name."""
+        with psycopg.connect(self._url) as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT ON (alarm_name) alarm_name, old_state, new_state, reason, reason_data,"
+                " changed_at FROM alarm_transitions ORDER BY alarm_name, changed_at DESC, id DESC"
+            ).fetchall()
+        return {row[0]: StoredTransition(*row) for row in rows}
+
     def transitions(self, alarm_name: str | None = None, limit: int = 100) -> list[StoredTransition]:
         """Newest first, at most ``limit`` (capped at ``MAX_HISTORY``)."""
         with psycopg.connect(self._url) as conn:

@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from alarms.actions.base import Transition
+from alarms.engine.cloudwatch import CloudWatchBackend, alarm_from_description
 from alarms.evaluate.evaluator import Datapoint, evaluate_alarm
-from alarms.evaluate.model import AlarmDefinition, AlarmStateValue
+from alarms.evaluate.model import AlarmStateValue
 from alarms.store import AlarmStore
 from sagawatch.aws import aws_session
 from sagawatch.migrations import apply_migrations
@@ -133,7 +134,7 @@ def test_status_reads_cloudwatch_when_the_store_has_no_alarm_tables(stack: Stack
     assert {r["alarm"] for r in rows} >= {"sagawatch-errors-sw-orders", "sagawatch-stuck-sagas"}
     # moto creates alarms in OK; CloudWatch in INSUFFICIENT_DATA, which is what an operator is shown
     assert {r["state"] for r in rows} == {"INSUFFICIENT_DATA"}
-    assert {r["source"] for r in rows} == {"cloudwatch"}
+    assert {r["last_change"] for r in rows} == {None}
     assert "audit store not read" in result.stderr
 
 
@@ -166,35 +167,28 @@ def test_a_second_deploy_leaves_an_alarm_in_alarm(stack: Stack) -> None:
     assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "3 stuck sagas")
 
 
-def test_status_shows_the_state_and_reason_the_audit_store_recorded(stack: Stack) -> None:
+def test_status_shows_cloudwatchs_state_and_reason_and_the_last_change_the_store_recorded(
+    stack: Stack,
+) -> None:
+    assert stack.run("deploy").returncode == 0
     apply_migrations(stack.info.audit_url, "alarms.schema")
-    alarm = AlarmDefinition.model_validate(
-        {
-            "AlarmName": "sagawatch-errors-sw-orders",
-            "Namespace": "sagawatch/logs",
-            "MetricName": "Errors-sw-orders",
-            "Statistic": "Sum",
-            "Period": 60,
-            "EvaluationPeriods": 1,
-            "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold",
-        }
-    )
+    (described,) = stack.cloudwatch.describe_alarms(AlarmNames=["sagawatch-errors-sw-orders"])["MetricAlarms"]
+    alarm = alarm_from_description(described)
     now = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
     state = evaluate_alarm(
-        alarm,
-        [Datapoint(timestamp=now.replace(minute=0) - timedelta(seconds=30), value=4)],
-        now,
-        AlarmStateValue.OK,
+        alarm, [Datapoint(timestamp=now - timedelta(seconds=30), value=4)], now, AlarmStateValue.OK
     )
+    CloudWatchBackend(stack.cloudwatch, stack.logs).set_state(state)  # as the engine does on a change
     AlarmStore(stack.info.audit_url).record(Transition(alarm, state))
 
     result = stack.run("status")
     assert result.returncode == 0, result.stderr
-    assert "ALARM             sagawatch-errors-sw-orders  (since 2026-11-24T06:00:00+00:00)" in result.stdout
-    assert "Threshold Crossed: 1 datapoint [4.0 (24/11/26 05:59:00)]" in result.stdout
-    (row,) = json.loads(stack.run("status", "--json").stdout)
-    assert (row["state"], row["source"]) == ("ALARM", "audit-store")
+    assert "ALARM             sagawatch-errors-sw-orders  (since " in result.stdout
+    assert "    Threshold Crossed: 1 datapoint [4.0 (24/11/26 05:59:00)]" in result.stdout
+    assert "    last change: OK -> ALARM at 2026-11-24T06:00:00+00:00" in result.stdout
+    rows = {r["alarm"]: r for r in json.loads(stack.run("status", "--json").stdout)}
+    assert rows["sagawatch-errors-sw-orders"]["last_change"]["reason"] == state.StateReason
+    assert rows["sagawatch-stuck-sagas"]["last_change"] is None
 
 
 def test_a_bad_alarm_setting_is_named_with_its_variable(tmp_path: Path) -> None:
