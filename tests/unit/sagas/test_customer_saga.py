@@ -17,7 +17,7 @@ from instrumented_app.saas_clients import SaasEndpoints
 from instrumented_app.saas_sim.server import SaasSimulators
 from instrumented_app.sagas import SimulatedCrash
 from instrumented_app.sagas.customer_input import NewCustomer
-from instrumented_app.sagas.runner import SagaBusy, SagaRunner, open_runner
+from instrumented_app.sagas.runner import CRASH_AFTER_ENV, SagaBusy, SagaRunner, open_runner
 from sagawatch.contracts import SagaStatus, StepStatus
 from sagawatch.migrations import apply_migrations
 
@@ -256,5 +256,19 @@ def test_a_saga_run_by_another_process_is_not_run_twice(runner: SagaRunner, auro
             with pytest.raises(SagaBusy):
                 runner.resume("s-8")
         assert runner.resume("s-8").state.status is SagaStatus.SUCCEEDED  # the holder's connection closed
+    finally:
+        crashing.close()
+
+
+def test_the_fault_hook_is_read_from_the_environment(
+    aurora: str, saas: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployed function crashes on purpose when SAGAWATCH_SAGA_CRASH_AFTER names a step."""
+    monkeypatch.setenv(CRASH_AFTER_ENV, "membership")
+    crashing = open_runner(aurora, endpoints(saas))
+    try:
+        with pytest.raises(SimulatedCrash):
+            crashing.start_customer(customer("C0009", "c9@example.com"), correlation_id="c9", saga_id="s-9")
+        assert crashing.store.load("s-9").state.current_step == "membership"
     finally:
         crashing.close()
