@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from instrumented_app.jobs.actions import default_actions
+from instrumented_app.jobs.backoff import VisibilityBackoff
 from instrumented_app.jobs.config import JobsConfig
 from instrumented_app.jobs.membership import ClientMembership
 from instrumented_app.jobs.sagas import RunnerCustomerSagas
@@ -42,6 +43,7 @@ def worker() -> Worker:
             RunnerCustomerSagas(lambda: _open_runner(config)),
         ),
         max_receive_count=max_receive_count(config.client("sqs"), config.jobs_queue_url),
+        backoff=VisibilityBackoff(config.client("sqs"), config.jobs_queue_url),
     )
 
 

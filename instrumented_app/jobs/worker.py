@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from instrumented_app.jobs.actions import FinalOutcome, JobAction
+from instrumented_app.jobs.backoff import VisibilityBackoff
 from instrumented_app.jobs.model import JobMessage, JobStatus, short_error, status_after_failure, utc_now
 from instrumented_app.jobs.requests import JobRequest, RequestInvalid
 from instrumented_app.jobs.store import JobNotFound, JobStore
@@ -50,6 +51,8 @@ class Worker:
     actions: Mapping[str, JobAction]
     max_receive_count: int | None
     clock: Callable[[], datetime] = field(default=utc_now)
+    #: Sets when a failed message comes back; None leaves it to the queue's visibility timeout.
+    backoff: VisibilityBackoff | None = None
 
     def handle_batch(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """The Lambda answer for an SQS batch: ``{"batchItemFailures": [...]}`` (Powertools' shape)."""
@@ -88,7 +91,10 @@ class Worker:
                 self._record_failure(message.job_id, exc, receive_count, final=True)
                 return  # done: a retry could not change it, so the message is not kept
             except Exception as exc:
-                self._record_failure(message.job_id, exc, receive_count, final=False)
+                status = self._record_failure(message.job_id, exc, receive_count, final=False)
+                if self.backoff is not None:
+                    last = status is JobStatus.FAILED
+                    self.backoff.delay(record.receipt_handle, receive_count, last=last)
                 raise
             self.store.succeed(message.job_id, result, self.clock())
             metrics.add_metric(name="JobSucceeded", unit=MetricUnit.Count, value=1)
@@ -96,7 +102,7 @@ class Worker:
         finally:
             logger.remove_keys(["job_id"])
 
-    def _record_failure(self, job_id: str, exc: Exception, receive_count: int, *, final: bool) -> None:
+    def _record_failure(self, job_id: str, exc: Exception, receive_count: int, *, final: bool) -> JobStatus:
         status = JobStatus.FAILED if final else status_after_failure(receive_count, self.max_receive_count)
         error = mask_text(short_error(exc))
         self.store.fail(job_id, error, receive_count, status, self.clock())
@@ -111,6 +117,7 @@ class Worker:
             max_receive_count=self.max_receive_count,
             last_error=error,
         )
+        return status
 
 
 def parse_message(body: str | None) -> tuple[JobMessage, JobRequest]:
