@@ -6,6 +6,9 @@ Age of the oldest message: on AWS it is the CloudWatch metric ``AWS/SQS Approxim
 receive, and on a queue with a redrive policy enough receives move a message to its DLQ. So the
 collector peeks only at queues without a redrive policy (DLQs, plain queues), never at a queue whose
 messages a peek could push into its DLQ; there the age stays unknown (NULL) unless CloudWatch has it.
+A peek still raises the peeked messages' ``ApproximateReceiveCount``, so a queue is peeked again only
+when its depth changed or ``PassLimits.peek_interval_s`` has passed; in between, the oldest message
+seen last time is aged (``queue_state.oldest_sent_at``).
 Peeked DLQ messages are also kept (``dlq_messages``, PII-masked) so the transaction view can show them.
 """
 
@@ -13,8 +16,8 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +46,17 @@ class QueueSample:
     dlq_name: str | None
     max_receive_count: int | None
     is_dlq: bool
+    oldest_sent_at: datetime | None = None
+    peeked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LastPeek:
+    """What the previous peek at a queue saw (from ``queue_state``)."""
+
+    visible: int
+    oldest_sent_at: datetime | None
+    peeked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,15 @@ def sample_from_attributes(url: str, attributes: Mapping[str, str], dlq_names: s
         max_receive_count=max_receive,
         is_dlq=name in dlq_names,
     )
+
+
+def should_peek(sample: QueueSample, last: LastPeek | None, now: datetime, interval_s: float) -> bool:
+    """Peek a queue with messages when nothing is known, its depth moved, or the last peek is old."""
+    if sample.visible <= 0:
+        return False
+    if last is None or last.peeked_at is None or last.visible != sample.visible:
+        return True
+    return (now - last.peeked_at).total_seconds() >= interval_s
 
 
 def dlq_names_of(attributes_by_url: Mapping[str, Mapping[str, str]]) -> set[str]:
@@ -174,12 +197,16 @@ def dlq_message(queue_name: str, message: Mapping[str, Any]) -> DlqMessage:
 
 
 class QueueCollector:
-    def __init__(self, sqs: Any, cloudwatch: Any | None = None, peek_messages: int = 10) -> None:
+    def __init__(
+        self, sqs: Any, cloudwatch: Any | None = None, peek_messages: int = 10, peek_interval_s: float = 300.0
+    ) -> None:
         self._sqs = sqs
         self._cloudwatch = cloudwatch
         self._peek = peek_messages
+        self._peek_interval_s = peek_interval_s
 
-    def run(self, now: datetime) -> QueuePass:
+    def run(self, now: datetime, last_peeks: Mapping[str, LastPeek] | None = None) -> QueuePass:
+        """Sample every queue; ``last_peeks`` (by queue name) spares queues peeked recently."""
         result = QueuePass()
         try:
             urls = [
@@ -206,7 +233,7 @@ class QueueCollector:
                 result.errors.append(CollectorError("queue_attributes", url, str(exc)))
                 continue
             try:
-                sample, messages = self._age(sample, now)
+                sample, messages = self._age(sample, now, (last_peeks or {}).get(sample.queue_name))
             except (ClientError, BotoCoreError) as exc:
                 result.errors.append(unreachable("queue_unreachable", url, exc))
                 messages = []
@@ -215,26 +242,35 @@ class QueueCollector:
                 result.dlq_messages.extend(dlq_message(sample.queue_name, m) for m in messages)
         return result
 
-    def _age(self, sample: QueueSample, now: datetime) -> tuple[QueueSample, list[dict[str, Any]]]:
+    def _age(
+        self, sample: QueueSample, now: datetime, last: LastPeek | None
+    ) -> tuple[QueueSample, list[dict[str, Any]]]:
         age = self._metric_age(sample.queue_name, now)
-        messages: list[dict[str, Any]] = []
-        if sample.dlq_name is None and sample.visible > 0 and self._peek > 0:
-            messages = self._sqs.receive_message(
-                QueueUrl=sample.queue_url,
-                MaxNumberOfMessages=self._peek,
-                VisibilityTimeout=0,
-                WaitTimeSeconds=0,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            sent = [
-                int(m["Attributes"]["SentTimestamp"])
-                for m in messages
-                if "SentTimestamp" in m.get("Attributes", {})
-            ]
-            if sent and age is None:
-                age = max(0.0, now.timestamp() - min(sent) / 1000)
-        return _with_age(sample, age), messages
+        if sample.dlq_name is not None or self._peek <= 0 or sample.visible <= 0:
+            return replace(sample, oldest_age_s=age), []  # never peek where a peek could redrive
+        if not should_peek(sample, last, now, self._peek_interval_s):
+            oldest = last.oldest_sent_at if last else None
+            if age is None and oldest is not None:
+                age = max(0.0, (now - oldest).total_seconds())
+            peeked_at = last.peeked_at if last else None
+            return replace(sample, oldest_age_s=age, oldest_sent_at=oldest, peeked_at=peeked_at), []
+        messages: list[dict[str, Any]] = self._sqs.receive_message(
+            QueueUrl=sample.queue_url,
+            MaxNumberOfMessages=self._peek,
+            VisibilityTimeout=0,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        sent = [
+            int(m["Attributes"]["SentTimestamp"])
+            for m in messages
+            if "SentTimestamp" in m.get("Attributes", {})
+        ]
+        oldest_sent = datetime.fromtimestamp(min(sent) / 1000, UTC) if sent else None
+        if age is None and oldest_sent is not None:
+            age = max(0.0, (now - oldest_sent).total_seconds())
+        return replace(sample, oldest_age_s=age, oldest_sent_at=oldest_sent, peeked_at=now), messages
 
     def _metric_age(self, queue_name: str, now: datetime) -> float | None:
         if self._cloudwatch is None:
@@ -256,12 +292,6 @@ class QueueCollector:
         return float(max(points, key=lambda p: p["Timestamp"])["Maximum"])
 
 
-def _with_age(sample: QueueSample, age: float | None) -> QueueSample:
-    from dataclasses import replace
-
-    return replace(sample, oldest_age_s=age)
-
-
 # --- store -------------------------------------------------------------------------------------
 
 _SAMPLE_COLUMNS = (
@@ -270,25 +300,33 @@ _SAMPLE_COLUMNS = (
 )  # fmt: skip
 
 
+def read_last_peeks(conn: psycopg.Connection) -> dict[str, LastPeek]:
+    rows = conn.execute("SELECT queue_name, visible, oldest_sent_at, peeked_at FROM queue_state").fetchall()
+    return {name: LastPeek(visible, oldest, peeked) for name, visible, oldest, peeked in rows}
+
+
 def write_queue_pass(
     conn: psycopg.Connection, partitions: Partitions, result: QueuePass, sampled_at: datetime
 ) -> None:
     """Samples (history and latest) and DLQ messages, in one transaction."""
     if result.samples:
         partitions.ensure_days(conn, "queue_samples", {day_of(sampled_at)})
-    columns = ", ".join(_SAMPLE_COLUMNS)
-    placeholders = ", ".join(["%s"] * (len(_SAMPLE_COLUMNS) + 1))
-    rows = [(sampled_at, *(getattr(s, c) for c in _SAMPLE_COLUMNS)) for s in result.samples]
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ("sampled_at", *_SAMPLE_COLUMNS[1:]))
+    history = [(sampled_at, *(getattr(s, c) for c in _SAMPLE_COLUMNS)) for s in result.samples]
+    state = [(*row, s.oldest_sent_at, s.peeked_at) for row, s in zip(history, result.samples, strict=True)]
+    state_columns = ("sampled_at", *_SAMPLE_COLUMNS, "oldest_sent_at", "peeked_at")
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in state_columns if c != "queue_name")
     with conn.transaction(), conn.cursor() as cur:
-        if rows:
+        if history:
             cur.executemany(
-                f"INSERT INTO queue_samples (sampled_at, {columns}) VALUES ({placeholders})", rows
+                f"INSERT INTO queue_samples (sampled_at, {', '.join(_SAMPLE_COLUMNS)})"
+                f" VALUES ({', '.join(['%s'] * (len(_SAMPLE_COLUMNS) + 1))})",
+                history,
             )
             cur.executemany(
-                f"INSERT INTO queue_state (sampled_at, {columns}) VALUES ({placeholders})"
+                f"INSERT INTO queue_state ({', '.join(state_columns)})"
+                f" VALUES ({', '.join(['%s'] * len(state_columns))})"
                 f" ON CONFLICT (queue_name) DO UPDATE SET {updates}",
-                rows,
+                state,
             )
         if result.dlq_messages:
             cur.executemany(
@@ -302,7 +340,3 @@ def write_queue_pass(
                     for m in result.dlq_messages
                 ],
             )  # fmt: skip
-
-
-def samples_by_name(samples: Sequence[QueueSample]) -> dict[str, QueueSample]:
-    return {s.queue_name: s for s in samples}

@@ -21,7 +21,7 @@ from collectors.errors import CollectorError, unreachable, write_errors
 from collectors.logs.collect import LogCollector
 from collectors.metrics import MetricCollector, write_metric_points
 from collectors.partitions import Partitions
-from collectors.queues import QueueCollector, write_queue_pass
+from collectors.queues import QueueCollector, read_last_peeks, write_queue_pass
 from collectors.retention import RetentionReport, enforce
 from collectors.sagas.aurora import fetch_sagas
 from collectors.sagas.model import SagaRecord, assess_all
@@ -93,7 +93,10 @@ class Collector:
         )
         cloudwatch = session.client("cloudwatch", endpoint_url=endpoint)
         self._queues = QueueCollector(
-            session.client("sqs", endpoint_url=endpoint), cloudwatch, self._limits.dlq_peek_messages
+            session.client("sqs", endpoint_url=endpoint),
+            cloudwatch,
+            self._limits.dlq_peek_messages,
+            self._limits.peek_interval_s,
         )
         self._metrics = MetricCollector(cloudwatch, self._limits.metrics_window_s)
         self._sfn = session.client("stepfunctions", endpoint_url=endpoint)
@@ -147,7 +150,7 @@ class Collector:
 
     def _collect_queues(self, audit: psycopg.Connection, report: PassReport) -> None:
         now = self._clock()
-        result = self._queues.run(now)
+        result = self._queues.run(now, read_last_peeks(audit))
         write_queue_pass(audit, self._partitions, result, now)
         write_errors(audit, result.errors)
         report.counts["queues"] = len(result.samples)

@@ -34,7 +34,10 @@ class PassLimits(BaseSettings):
     log_pages_per_stream: int = Field(default=20, ge=1, description="get_log_events pages per stream")
     log_workers: int = Field(default=4, ge=1, le=32, description="streams read at once, one connection each")
     log_page_size: int = Field(default=10_000, ge=1, le=10_000, description="events per page (API max)")
-    dlq_peek_messages: int = Field(default=10, ge=0, le=10, description="DLQ messages peeked per pass")
+    dlq_peek_messages: int = Field(default=10, ge=0, le=10, description="messages per peek (0: never peek)")
+    peek_interval_s: float = Field(
+        default=300.0, ge=0, description="re-peek a queue whose depth is unchanged"
+    )
     executions_per_machine: int = Field(default=200, ge=1, description="recent executions listed")
     metrics_window_s: int = Field(default=900, ge=60, description="how far back metrics are re-read")
     saga_overlap_s: float = Field(default=300.0, ge=0, description="re-read window behind the watermark")

@@ -1,8 +1,8 @@
-"""Bad input does not stop collection: unreachable queues and AWS failures become collector errors."""
+"""Queue sampling and bad input: vanished queues, sources down, peeks that would disturb queues."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from collectors.logs.collect import LogCollector
 from collectors.partitions import Partitions
-from collectors.queues import QueueCollector
+from collectors.queues import LastPeek, QueueCollector
 from sagawatch.migrations import apply_migrations
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -84,3 +84,21 @@ def test_cloudwatch_logs_down_is_recorded_as_an_error(fresh_db_url: str) -> None
         recorded = conn.execute("SELECT kind, source FROM collector_errors").fetchall()
     assert stats.lines == 0
     assert recorded == [("logs_unreachable", "/aws/lambda/")]
+
+
+def test_an_unchanged_queue_is_not_peeked_again_and_its_oldest_message_ages() -> None:
+    sqs = FakeSqs()
+    collector = QueueCollector(sqs, peek_interval_s=300)
+    first = collector.run(NOW).samples[0]
+    assert sqs.received == [OK] and first.peeked_at == NOW
+    last = {"orders": LastPeek(first.visible, first.oldest_sent_at, first.peeked_at)}
+    later = NOW + timedelta(seconds=60)
+    second = collector.run(later, last).samples[0]
+    assert sqs.received == [OK]  # depth unchanged within the interval: no second receive
+    assert second.oldest_age_s == (first.oldest_age_s or 0) + 60
+    much_later = NOW + timedelta(seconds=301)
+    collector.run(much_later, last)
+    assert sqs.received == [OK, OK]  # the interval passed: look again
+    moved = {"orders": LastPeek(first.visible + 1, first.oldest_sent_at, first.peeked_at)}
+    collector.run(later, moved)
+    assert sqs.received == [OK, OK, OK]  # the depth moved: look again
