@@ -177,3 +177,20 @@ def test_one_alarm_whose_metric_cannot_be_read_does_not_stop_the_others() -> Non
     )
     assert report.problems == ["alarm first: TimeoutError: get_metric_data timed out"]
     assert cloudwatch.states == {"first": AlarmStateValue.INSUFFICIENT_DATA, "second": AlarmStateValue.OK}
+
+
+def test_with_no_lines_at_all_the_alarm_clears_once_the_errors_leave_the_evaluation_range(
+    world: World,
+) -> None:
+    """CloudWatch evaluates the most recent datapoints within N + 2 periods: a silent function's
+    alarm stays in ALARM until its last breaching period is older than that, then goes OK."""
+    engine, _, logs, action = world
+    logs.append(GROUP, (BASE + 1) * 1000, ERROR)
+    states = [engine.run_once(at(12 + 10 * k)) for k in range(4)]
+    assert [[t.state.StateValue for t in s.transitions] for s in states] == [
+        [AlarmStateValue.ALARM],
+        [],
+        [],
+        [AlarmStateValue.OK],
+    ]
+    assert action.fired[-1].state.StateReason.startswith("Threshold Crossed: no datapoints were received")
