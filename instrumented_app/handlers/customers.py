@@ -114,7 +114,10 @@ def _problem(status: int, message: str, **fields: Any) -> Response[Any]:
 
 @app.post("/customers")
 def post_customer() -> Response[Any]:
-    body = app.current_event.json_body
+    try:
+        body = app.current_event.json_body
+    except ValueError:
+        return _problem(400, "Invalid request body", errors=[{"field": "body", "message": "not valid JSON"}])
     try:
         customer = NewCustomer.model_validate(body)
     except ValidationError as exc:
