@@ -17,8 +17,9 @@ from alarms.actions.audit import AuditStoreAction
 from alarms.actions.sns import SnsAction
 from alarms.deploy import deploy, ensure_topic
 from alarms.engine.cloudwatch import CloudWatchBackend
-from alarms.engine.engine import EngineParts
+from alarms.engine.engine import AlarmEngine, EngineParts
 from alarms.engine.logtail import LogTail
+from alarms.engine.loop import AlarmLoop
 from alarms.inventory import Inventory, read_inventory
 from alarms.names import SQS_OLDEST_AGE, SQS_VISIBLE
 from alarms.settings import AlarmSettings
@@ -147,3 +148,11 @@ def local_parts(settings: AlarmSettings, stack_info: StackInfo) -> EngineParts:
         ],
         hooks=[standard, DlqMetricsHook(sqs, cloudwatch, lambda: standard.inventory.dead_letter_queues)],
     )
+
+
+def start_local_loop(stack_info: StackInfo, settings: AlarmSettings | None = None) -> AlarmLoop:
+    """What ``sagawatch up`` runs: the engine on the stack, every ``interval_s``; ``stop()`` it on exit."""
+    settings = settings or AlarmSettings()
+    loop = AlarmLoop(AlarmEngine(settings, stack_info), settings.interval_s)
+    loop.start()
+    return loop

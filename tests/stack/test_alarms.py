@@ -4,9 +4,8 @@ Traffic with a 30% support error rate makes the alarm of ``sw-customers`` go to 
 evaluation periods (10 s periods here), and back to OK once the faults stop; both transitions are
 in the audit store with CloudWatch's reasons, and ``describe_alarms`` agrees.
 
-Until ``sagawatch up`` starts the ``AlarmLoop`` itself, this test runs the loop in the test
-process against the running stack (the same parts ``up`` will use: ``AlarmEngine(settings,
-stack_info)``).
+Until ``sagawatch up`` starts the loop itself, this test starts it in the test process against
+the running stack, with ``start_local_loop`` as ``up`` will (and 10 s periods).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from alarms.engine import AlarmEngine, AlarmLoop
+from alarms.engine import start_local_loop
 from alarms.settings import AlarmSettings
 from alarms.store import AlarmStore, StoredTransition
 from sagawatch.aws import aws_session
@@ -110,9 +109,8 @@ def test_support_errors_raise_the_customer_saga_alarm_and_it_clears_when_they_st
     settings = AlarmSettings(
         period_s=PERIOD_S, log_metric_resolution_s=PERIOD_S, interval_s=INTERVAL_S, inventory_interval_s=5
     )
-    loop = AlarmLoop(AlarmEngine(settings, info), settings.interval_s)
+    loop = start_local_loop(info, settings)
     traffic = Traffic(info.api_endpoint)
-    loop.start()
     traffic.start()
     try:
         eventually(lambda: [t for t in transitions(info) if t.new_state == "OK"], 60, f"{ALARM} in OK")
