@@ -26,6 +26,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from opentelemetry import trace
 from pydantic import ValidationError
 
 from instrumented_app.jobs.actions import FinalOutcome, JobAction
@@ -76,6 +77,7 @@ class Worker:
         message, request = parse_message(record.body)
         receive_count = int(record.attributes.approximate_receive_count or "1")
         logger.append_keys(job_id=message.job_id)
+        trace.get_current_span().set_attributes({"job.id": message.job_id, "job.kind": message.kind})
         try:
             job = self.store.start(message.job_id, self.clock())
             if job is None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from instrumented_app.jobs.actions import saga_id_for
 from instrumented_app.jobs.model import JobStatus
 from instrumented_app.jobs.requests import CreateCustomerRequest, parse_request
 from instrumented_app.jobs.sagas import SagaOutcome
+from instrumented_app.telemetry import tracer_provider
 from sagawatch.contracts import SagaStatus
 from tests.unit.jobs.helpers import MAX_RECEIVES, FakeMembership, FakeSagas, Harness, by_body
 
@@ -131,3 +136,37 @@ def test_an_unfinished_saga_is_retried_and_the_retry_resumes_the_same_saga(
     assert harness.deliver([again]) == []
     assert harness.job(job.job_id).status is JobStatus.SUCCEEDED
     assert [run[1] for run in sagas.runs] == [saga_id_for(job.job_id)] * 2
+
+
+_SPANS = InMemorySpanExporter()
+_spans_installed = False
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Spans finished during this test (the processor joins the process's provider once)."""
+    global _spans_installed
+    if not _spans_installed:
+        tracer_provider().add_span_processor(SimpleSpanProcessor(_SPANS))
+        _spans_installed = True
+    _SPANS.clear()
+    yield _SPANS
+    _SPANS.clear()
+
+
+def test_each_record_has_its_own_span_naming_the_job_and_its_correlation_id(
+    harness: Harness, spans: InMemorySpanExporter
+) -> None:
+    good = harness.enqueue("C0001")
+    bad = harness.enqueue("C0BAD")
+    harness.deliver(harness.receive())
+    processed = {
+        span.attributes["job.id"]: span
+        for span in spans.get_finished_spans()
+        if span.name == "process message" and span.attributes
+    }
+    assert set(processed) == {good.job_id, bad.job_id}
+    assert processed[good.job_id].attributes["correlation_id"] == "corr-C0001"  # type: ignore[index]
+    assert processed[bad.job_id].attributes["correlation_id"] == "corr-C0BAD"  # type: ignore[index]
+    assert processed[good.job_id].status.status_code is StatusCode.UNSET
+    assert processed[bad.job_id].status.status_code is StatusCode.ERROR
