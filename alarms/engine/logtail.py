@@ -32,9 +32,10 @@ class _Position:
 class LogTail:
     """New events per log group since the previous call; bounded by ``max_pages`` per stream."""
 
-    def __init__(self, logs: Any, max_pages: int = 50) -> None:
+    def __init__(self, logs: Any, max_pages: int = 50, page_limit: int = PAGE_LIMIT) -> None:
         self._logs = logs
         self._max_pages = max_pages
+        self._page_limit = page_limit
         self._positions: dict[tuple[str, str], _Position] = {}
 
     def new_events(self, log_group: str) -> list[LogEvent]:
@@ -72,7 +73,7 @@ class LogTail:
                 "logGroupName": log_group,
                 "logStreamName": stream,
                 "startFromHead": True,
-                "limit": PAGE_LIMIT,
+                "limit": self._page_limit,
             }
             if position.token:
                 params["nextToken"] = position.token
