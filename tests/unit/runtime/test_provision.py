@@ -462,7 +462,7 @@ def test_route_tables_give_the_api_front_each_api_on_its_stage_with_its_id(
         "v1",
         app_stack.physical_id("AppApi"),
     )
-    assert {route.resource for route in app_api[1].routes} == {"/diagnostics/ping"}
+    assert "/diagnostics/ping" in {route.resource for route in app_api[1].routes}
     (fixture_api,) = route_tables_from_template(fixture_stack.template, fixture_stack.resolve).values()
     assert {route.resource for route in fixture_api.routes} == {
         "/echo",
