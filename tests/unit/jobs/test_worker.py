@@ -170,3 +170,20 @@ def test_each_record_has_its_own_span_naming_the_job_and_its_correlation_id(
     assert processed[bad.job_id].attributes["correlation_id"] == "corr-C0BAD"  # type: ignore[index]
     assert processed[good.job_id].status.status_code is StatusCode.UNSET
     assert processed[bad.job_id].status.status_code is StatusCode.ERROR
+
+
+def test_a_message_delivered_twice_in_one_batch_runs_its_job_once(
+    harness: Harness, membership: FakeMembership
+) -> None:
+    job = harness.enqueue("C0001")
+    (original,) = harness.receive()
+    harness.aws.sqs.send_message(  # SQS delivers at least once: the same job message, again
+        QueueUrl=harness.queues.source_url,
+        MessageBody=original["Body"],
+        MessageAttributes=original["MessageAttributes"],
+    )
+    batch = harness.receive()  # the fixture queue shows the original again at once, beside its copy
+    assert sorted(m["Body"] for m in batch) == [original["Body"]] * 2
+    assert harness.deliver(batch) == []
+    assert membership.calls == [("C0001", job.job_id)]
+    assert harness.job(job.job_id).status is JobStatus.SUCCEEDED
