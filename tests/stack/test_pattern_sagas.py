@@ -1,0 +1,202 @@
+"""The order saga (Step Functions) and the member merge saga (名寄せ), over the wire on the local stack.
+
+One in-process stack for the module: moto, the app template in the local
+runtime (API front, Step Functions bridge), Aurora (embedded PostgreSQL,
+migrated) and the SaaS simulators. What is asserted is what a client or an
+operator sees: HTTP answers, execution status and history, ledger items,
+saga rows, SaaS records, and what ``sagawatch saga`` commands print.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import boto3
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from instrumented_app.orders.redrive import redrive
+from instrumented_app.runtime.local import LocalRuntime
+from instrumented_app.saas_sim.server import SaasSimulators
+from sagawatch.migrations import apply_migrations
+from sagawatch.stack.aws import MotoServer
+from sagawatch.stack_info import StackInfo
+
+pytestmark = pytest.mark.slow
+
+REGION = "us-east-1"
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], timeout_s: float = 30.0, interval_s: float = 0.2) -> T:
+    deadline = time.monotonic() + timeout_s
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
+
+
+@dataclass
+class Stack:
+    runtime: LocalRuntime
+    info: StackInfo
+    sfn: Any
+    dynamodb: Any
+
+    @property
+    def api(self) -> str:
+        return self.info.api_endpoint
+
+
+@pytest.fixture(scope="module")
+def stack(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    from psycopg.conninfo import make_conninfo
+
+    name = f"sagas_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    aurora_url = make_conninfo(pg_admin_url, dbname=name)
+    apply_migrations(aurora_url, "instrumented_app.schema")
+    moto = MotoServer("127.0.0.1", 0)
+    endpoint = moto.start()
+    moto.reset()
+    simulators = SaasSimulators(state_dir=tmp_path_factory.mktemp("saas"))
+    saas = simulators.start()
+    runtime = LocalRuntime(
+        aws_endpoint=endpoint,
+        region=REGION,
+        otlp_endpoint=None,
+        extra_env={"DATABASE_URL": aurora_url, **{f"SAGAWATCH_{k.upper()}_URL": v for k, v in saas.items()}},
+    )
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    try:
+        runtime.start()
+        info = StackInfo(
+            pid=0,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            region=REGION,
+            aws_endpoint=endpoint,
+            api_endpoint=runtime.main_api,
+            otlp_endpoint="",
+            aurora_url=aurora_url,
+            audit_url="",
+            saas=saas,
+        )
+        yield Stack(
+            runtime=runtime,
+            info=info,
+            sfn=session.client("stepfunctions", endpoint_url=endpoint),
+            dynamodb=session.client("dynamodb", endpoint_url=endpoint),
+        )
+    finally:
+        runtime.stop()
+        simulators.stop()
+        moto.reset()
+        moto.stop()
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# --- order saga ---
+
+
+def _order(order_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "cust_no": "C1001",
+        "lines": [{"sku": "SKU-1", "qty": 2}],
+        "amount": 4200,
+        **extra,
+    }
+
+
+def _finished(stack: Stack, arn: str) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        described = stack.sfn.describe_execution(executionArn=arn)
+        return dict(described) if described["status"] != "RUNNING" else None
+
+    return eventually(probe, timeout_s=40)
+
+
+def _entered(stack: Stack, arn: str) -> list[str]:
+    events = stack.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def test_an_order_runs_every_task_once_and_a_duplicate_post_starts_no_second_execution(stack: Stack) -> None:
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    body = _order(order_id, faults={"transient": {"ProcessPayment": 1}})
+    first = httpx.post(f"{stack.api}/orders", json=body, headers={"X-Correlation-Id": f"corr-{order_id}"})
+    assert first.status_code == 202, first.text
+    arn = first.json()["execution_arn"]
+    assert arn.endswith(f":{order_id}")
+    again = httpx.post(f"{stack.api}/orders", json=body)
+    assert again.status_code == 200, again.text
+    assert again.json()["duplicate"] is True and again.json()["execution_arn"] == arn
+
+    done = _finished(stack, arn)
+    assert done["status"] == "SUCCEEDED", done
+    output = json.loads(done["output"])
+    assert output["confirmation"]["order_status"] == "CONFIRMED"
+    assert output["correlation_id"] == f"corr-{order_id}"
+    # ProcessPayment failed once with TransientError and the ASL's Retry ran it again.
+    assert _entered(stack, arn) == ["ReserveInventory", "ProcessPayment", "ArrangeShipping", "ConfirmOrder"]
+    machine = done["stateMachineArn"]
+    named = [e["name"] for e in stack.sfn.list_executions(stateMachineArn=machine)["executions"]]
+    assert named.count(order_id) == 1
+    shown = httpx.get(f"{stack.api}/orders/{order_id}").json()
+    assert shown["status"] == "SUCCEEDED"
+    assert {t: v["status"] for t, v in shown["tasks"].items()} == {
+        "ReserveInventory": "DONE",
+        "ProcessPayment": "DONE",
+        "ArrangeShipping": "DONE",
+        "ConfirmOrder": "DONE",
+    }
+
+
+def test_a_failure_at_shipping_is_compensated_and_a_redrive_completes_the_order(stack: Stack) -> None:
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    answer = httpx.post(f"{stack.api}/orders", json=_order(order_id, faults={"fail": {"ArrangeShipping": 1}}))
+    assert answer.status_code == 202, answer.text
+    arn = answer.json()["execution_arn"]
+    failed = _finished(stack, arn)
+    assert failed["status"] == "FAILED"
+    assert failed["error"] == "OrderFailed"
+    assert _entered(stack, arn) == [
+        "ReserveInventory",
+        "ProcessPayment",
+        "ArrangeShipping",
+        "RefundPayment",
+        "CancelReservation",
+        "OrderFailed",
+    ]
+    tasks = httpx.get(f"{stack.api}/orders/{order_id}").json()["tasks"]
+    assert tasks["ProcessPayment"]["status"] == "COMPENSATED"
+    assert tasks["ReserveInventory"]["status"] == "COMPENSATED"
+    assert "ConfirmOrder" not in tasks
+
+    outcome = redrive(stack.sfn, arn)
+    assert outcome.resume_from == "ArrangeShipping"
+    assert outcome.method == "re-run"  # moto has no RedriveExecution
+    redone = _finished(stack, outcome.execution_arn)
+    assert redone["status"] == "SUCCEEDED", redone
+    shown = httpx.get(f"{stack.api}/orders/{order_id}").json()
+    assert shown["status"] == "SUCCEEDED"
+    assert shown["execution_arn"] == outcome.execution_arn
+    assert all(v["status"] == "DONE" for v in shown["tasks"].values())
+    # What compensation undid was done again, under the next generation.
+    assert shown["tasks"]["ProcessPayment"]["generation"] == 2
+    assert shown["tasks"]["ArrangeShipping"]["generation"] == 1
