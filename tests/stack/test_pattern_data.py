@@ -1,0 +1,190 @@
+"""The data patterns over the wire on the app template: CRUD ``/items``, CQRS, event sourcing.
+
+One in-process stack for the module (moto's server + the local runtime with
+``instrumented_app/template.yaml``); these handlers need neither Aurora nor the
+SaaS. What is asserted is what a client sees (HTTP answers) and what an operator
+sees (the read model, CloudWatch metrics and log lines).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from instrumented_app.runtime.local import LocalRuntime
+from sagawatch.aws import aws_session
+from sagawatch.stack.aws import MotoServer
+from sagawatch.stack_info import StackInfo
+
+pytestmark = pytest.mark.slow
+
+REGION = "us-east-1"
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], timeout_s: float = 20.0, interval_s: float = 0.2) -> T:
+    deadline = time.monotonic() + timeout_s
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
+
+
+class Stack:
+    def __init__(self, runtime: LocalRuntime, aws_endpoint: str) -> None:
+        self.runtime = runtime
+        self.api = runtime.main_api
+        self.http = httpx.Client(base_url=self.api, timeout=15, trust_env=False)
+        session = aws_session(REGION, aws_endpoint)
+        self.logs: Any = session.client("logs", endpoint_url=aws_endpoint)
+        self.cloudwatch: Any = session.client("cloudwatch", endpoint_url=aws_endpoint)
+        self.info = StackInfo(
+            pid=os.getpid(),
+            started_at=datetime.now(UTC).isoformat(),
+            region=REGION,
+            aws_endpoint=aws_endpoint,
+            api_endpoint=self.api,
+            otlp_endpoint="",
+            aurora_url="",
+            audit_url="",
+        )
+
+    def log_lines(self, function_name: str) -> list[dict[str, Any]]:
+        """The function's JSON log lines in CloudWatch Logs (after the runtime shipped what it had)."""
+        self.runtime.invoker.flush()
+        pages = self.logs.get_paginator("filter_log_events").paginate(
+            logGroupName=f"/aws/lambda/{function_name}"
+        )
+        lines = []
+        for page in pages:
+            for event in page["events"]:
+                if event["message"].startswith("{"):
+                    lines.append(json.loads(event["message"]))
+        return lines
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    moto = MotoServer("127.0.0.1", 0)
+    endpoint = moto.start()
+    moto.reset()
+    runtime = LocalRuntime(aws_endpoint=endpoint, region=REGION, otlp_endpoint=None)
+    try:
+        runtime.start()
+        yield Stack(runtime, endpoint)
+    finally:
+        runtime.stop()
+        moto.reset()
+        moto.stop()
+
+
+def unique_category() -> str:
+    return f"cat-{uuid.uuid4().hex[:8]}"
+
+
+def test_items_crud_with_pagination_and_a_stale_update_refused(stack: Stack) -> None:
+    category = unique_category()
+    correlation_id = f"items-{uuid.uuid4().hex[:8]}"
+    created = []
+    for n in range(5):
+        response = stack.http.post(
+            "/items",
+            json={"name": f"widget {n}", "category": category, "price": "19.99", "quantity": n + 1},
+            headers={"X-Correlation-Id": correlation_id},
+        )
+        assert response.status_code == 201, response.text
+        assert response.headers["x-correlation-id"] == correlation_id
+        created.append(response.json())
+    first = created[0]
+    assert first["price"] == 19.99 and first["quantity"] == 1 and first["version"] == 1
+    assert stack.http.get(response.headers["location"]).json()["item_id"] == created[-1]["item_id"]
+
+    # Listing by category walks the GSI two at a time, in creation order, with opaque tokens.
+    seen, token, pages = [], None, 0
+    while pages < 10:
+        params = {"category": category, "limit": "2", **({"next_token": token} if token else {})}
+        page = stack.http.get("/items", params=params)
+        assert page.status_code == 200, page.text
+        seen += [item["item_id"] for item in page.json()["items"]]
+        token, pages = page.json()["next_token"], pages + 1
+        if token is None:
+            break
+    assert seen == [item["item_id"] for item in created]
+    tampered = stack.http.get("/items", params={"category": category, "next_token": "eyJub3QiOiJ1cyJ9"})
+    assert tampered.status_code == 400
+    assert tampered.json()["errors"][0]["field"] == "next_token"
+
+    bad = stack.http.post("/items", json={"name": "x", "category": category, "price": -1})
+    assert bad.status_code == 400
+    assert [e["field"] for e in bad.json()["errors"]] == ["price"]
+
+    item_id = first["item_id"]
+    updated = stack.http.put(f"/items/{item_id}", json={"version": 1, "quantity": 7})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["version"] == 2 and updated.json()["quantity"] == 7
+    stale = stack.http.put(f"/items/{item_id}", json={"version": 1, "quantity": 9})
+    assert stale.status_code == 409
+    assert stale.json()["current_version"] == 2 and stale.json()["expected_version"] == 1
+    assert stack.http.get(f"/items/{item_id}").json()["quantity"] == 7
+
+    assert stack.http.delete(f"/items/{item_id}").status_code == 204
+    missing = stack.http.get(f"/items/{item_id}")
+    assert missing.status_code == 404 and item_id in missing.json()["message"]
+    assert stack.http.delete(f"/items/{item_id}").status_code == 404
+
+
+def test_the_read_model_follows_inserts_updates_moves_and_deletes_and_reports_its_lag(stack: Stack) -> None:
+    shoes, hats = unique_category(), unique_category()
+    ids = []
+    for quantity in (2, 3):
+        response = stack.http.post(
+            "/items", json={"name": "boot", "category": shoes, "price": "10.50", "quantity": quantity}
+        )
+        ids.append(response.json()["item_id"])
+    moved = stack.http.put(f"/items/{ids[0]}", json={"version": 1, "category": hats, "quantity": 4})
+    assert moved.status_code == 200, moved.text
+    assert stack.http.delete(f"/items/{ids[1]}").status_code == 204
+
+    def summary(category: str, count: int) -> dict[str, Any] | None:
+        answer = stack.http.get(f"/categories/{category}")
+        return answer.json() if answer.status_code == 200 and answer.json()["item_count"] == count else None
+
+    # Inserted 2 in shoes, one moved to hats with 4, the other deleted: shoes is empty again.
+    hat_summary = eventually(lambda: summary(hats, 1))
+    assert hat_summary["total_quantity"] == 4 and hat_summary["total_value"] == 42.0
+    shoe_summary = eventually(lambda: summary(shoes, 0))
+    assert shoe_summary["total_quantity"] == 0 and shoe_summary["total_value"] == 0
+    assert hat_summary["last_projected_at_ms"] >= hat_summary["last_written_at_ms"]
+
+    lines = stack.log_lines("sw-items-projection")
+    projected = [line for line in lines if line.get("message") == "item change projected"]
+    assert {line["item_id"] for line in projected} >= set(ids)
+
+    def lag_points() -> list[dict[str, Any]]:
+        stats = stack.cloudwatch.get_metric_statistics(
+            Namespace="sagawatch",
+            MetricName="ProjectionLag",
+            Dimensions=[
+                {"Name": "service", "Value": "sagawatch-app"},
+                {"Name": "version", "Value": "$LATEST"},
+            ],
+            StartTime=datetime.fromtimestamp(time.time() - 600, UTC),
+            EndTime=datetime.fromtimestamp(time.time() + 60, UTC),
+            Period=60,
+            Statistics=["SampleCount", "Maximum"],
+        )
+        return list(stats["Datapoints"])
+
+    points = eventually(lag_points)
+    assert sum(point["SampleCount"] for point in points) >= 4
