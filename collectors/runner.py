@@ -162,7 +162,9 @@ class Collector:
         errors: list[CollectorError] = []
         try:
             with psycopg.connect(self._aurora_url, connect_timeout=CONNECT_TIMEOUT_S) as aurora:
-                records += fetch_sagas(aurora, aurora_watermark(audit), self._limits.saga_overlap_s)
+                records += fetch_sagas(
+                    aurora, aurora_watermark(audit), self._limits.saga_overlap_s, self._limits.saga_batch
+                )
         except psycopg.Error as exc:
             errors.append(unreachable("aurora_unreachable", "saga", exc))
         executions = collect_executions(

@@ -40,4 +40,5 @@ class PassLimits(BaseSettings):
     )
     executions_per_machine: int = Field(default=200, ge=1, description="recent executions listed")
     metrics_window_s: int = Field(default=900, ge=60, description="how far back metrics are re-read")
+    saga_batch: int = Field(default=20_000, ge=100, description="changed Aurora sagas read per pass")
     saga_overlap_s: float = Field(default=300.0, ge=0, description="re-read window behind the watermark")

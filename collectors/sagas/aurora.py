@@ -1,8 +1,9 @@
 """Saga rows from Aurora's ``saga`` and ``saga_step`` tables (instrumented_app/schema/0001_saga_state.sql).
 
-Each pass reads every live saga (the partial index ``saga_live_idx`` serves that) and every saga
+Each pass reads every live saga (the partial index ``saga_live_idx`` serves that) and the sagas
 changed since the audit store's newest Aurora saga minus an overlap: a transaction that commits late
 with an older ``updated_at`` is still caught, and re-reading a row is harmless (it is upserted).
+The batch must exceed the sagas changed within one overlap window, or the watermark cannot move.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ SELECT id, saga_type, correlation_id, status, current_step, attempts, last_error
        started_at, updated_at, deadline, payload ->> 'cust_no'
 FROM saga WHERE status IN ('PENDING', 'RUNNING', 'COMPENSATING')
 UNION
-SELECT id, saga_type, correlation_id, status, current_step, attempts, last_error,
-       started_at, updated_at, deadline, payload ->> 'cust_no'
-FROM saga WHERE updated_at >= %s
+(SELECT id, saga_type, correlation_id, status, current_step, attempts, last_error,
+        started_at, updated_at, deadline, payload ->> 'cust_no'
+ FROM saga WHERE updated_at >= %s ORDER BY updated_at LIMIT %s)
 """
 _STEPS = """
 SELECT saga_id, seq, name, status, idempotency_key, started_at, finished_at, error
@@ -29,10 +30,13 @@ FROM saga_step WHERE saga_id = ANY(%s) ORDER BY saga_id, seq
 """
 
 
-def fetch_sagas(aurora: psycopg.Connection, since: datetime | None, overlap_s: float) -> list[SagaRecord]:
-    """Live sagas and those changed since ``since - overlap`` (all of them when ``since`` is None)."""
+def fetch_sagas(
+    aurora: psycopg.Connection, since: datetime | None, overlap_s: float, batch: int = 20_000
+) -> list[SagaRecord]:
+    """Live sagas, and the oldest ``batch`` changed since ``since - overlap`` (from the start when
+    ``since`` is None): a backlog is read over several passes, each moving the watermark on."""
     floor = since - timedelta(seconds=overlap_s) if since is not None else datetime(1970, 1, 1).astimezone()
-    rows = aurora.execute(_SAGAS, (floor,)).fetchall()
+    rows = aurora.execute(_SAGAS, (floor, batch)).fetchall()
     steps = _steps(aurora, [r[0] for r in rows])
     return [
         SagaRecord(

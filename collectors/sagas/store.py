@@ -37,6 +37,8 @@ def write_sagas(
     """Upsert sagas and their steps in one transaction."""
     if not assessed:
         return
+    # One order for every writer: two collectors upserting the same sagas cannot deadlock.
+    assessed = sorted(assessed, key=lambda pair: pair[0].saga_id)
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
             _UPSERT,
@@ -59,8 +61,15 @@ def write_sagas(
 
 
 def aurora_watermark(conn: psycopg.Connection) -> datetime | None:
-    """The newest ``updated_at`` of an Aurora saga already stored."""
-    row = conn.execute("SELECT max(updated_at) FROM sagas WHERE source = 'aurora'").fetchone()
+    """The newest ``updated_at`` of a terminal Aurora saga already stored.
+
+    Live sagas are left out: they are read on every pass whatever their age, so a fresh live saga
+    must not move the watermark past a backlog of older changes not read yet.
+    """
+    row = conn.execute(
+        "SELECT max(updated_at) FROM sagas WHERE source = 'aurora' AND status = ANY(%s)",
+        (sorted(TERMINAL_NAMES),),
+    ).fetchone()
     return row[0] if row else None
 
 
