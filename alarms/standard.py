@@ -8,6 +8,7 @@ resources, and the local ``AlarmEngine`` evaluates whatever CloudWatch holds, th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,38 +46,102 @@ class AlarmSet:
         }
 
 
-def _name(settings: AlarmSettings, *parts: str) -> str:
+@dataclass(frozen=True)
+class Watch:
+    """One alarm of the set, before the settings' period and the topic are applied."""
+
+    name_parts: tuple[str, ...]
+    description: str
+    metric: MetricId
+    statistic: str
+    threshold: float
+    dimensions: dict[str, str] = field(default_factory=dict)
+    comparison: str = "GreaterThanThreshold"
+
+
+def watches(inventory: Inventory, s: AlarmSettings) -> Iterator[Watch]:
+    """What the standard set watches for this inventory: one entry per alarm."""
+    for fn in inventory.functions:
+        metric = MetricId(LOG_METRICS_NAMESPACE, error_metric_name(fn))
+        yield Watch(
+            ("errors", fn), f"ERROR log lines of Lambda function {fn}", metric, "Sum", s.error_lines_threshold
+        )
+    for queue in inventory.dead_letter_queues:
+        dims = {"QueueName": queue}
+        yield Watch(
+            ("dlq-depth", queue),
+            f"Messages waiting in dead-letter queue {queue}",
+            SQS_VISIBLE,
+            "Maximum",
+            s.dlq_depth_threshold,
+            dims,
+        )
+        yield Watch(
+            ("dlq-age", queue),
+            f"Oldest message in dead-letter queue {queue} (seconds)",
+            SQS_OLDEST_AGE,
+            "Maximum",
+            s.dlq_age_threshold_s,
+            dims,
+            "GreaterThanOrEqualToThreshold",
+        )
+    yield Watch(
+        ("stuck-sagas",),
+        "Sagas not terminal and not moving past their threshold",
+        STUCK_SAGAS,
+        "Maximum",
+        s.stuck_sagas_threshold,
+    )
+    yield Watch(
+        ("drift-findings",),
+        "Drift between Aurora and a SaaS found by the reconciler",
+        DRIFT_FINDINGS,
+        "Maximum",
+        s.drift_findings_threshold,
+    )
+    for fn in inventory.canary_functions:
+        yield Watch(
+            ("canary-error-delta", fn),
+            f"Canary version of {fn} fails more often than the stable version",
+            CANARY_ERROR_RATE_DELTA,
+            "Maximum",
+            s.canary_error_rate_delta_threshold,
+            {"FunctionName": fn},
+        )
+    for api, stage in inventory.apis:
+        # 5XXError is 0 or 1 per request, so its Average over a period is the 5xx rate.
+        yield Watch(
+            ("api-5xx", api, stage),
+            f"Share of 5xx answers of API {api} stage {stage}",
+            API_5XX,
+            "Average",
+            s.api_5xx_rate_threshold,
+            {"ApiName": api, "Stage": stage},
+        )
+
+
+def _name(settings: AlarmSettings, parts: tuple[str, ...]) -> str:
     return "-".join([settings.name_prefix, *(_UNSAFE.sub("_", p) for p in parts)])[:255]
 
 
-def _alarm(
-    settings: AlarmSettings,
-    name: str,
-    description: str,
-    metric: MetricId,
-    statistic: str,
-    threshold: float,
-    topic_arn: str | None,
-    *,
-    dimensions: dict[str, str] | None = None,
-    comparison: str = "GreaterThanThreshold",
-) -> AlarmDefinition:
+def alarm(watch: Watch, settings: AlarmSettings, topic_arn: str | None) -> AlarmDefinition:
+    """The ``PutMetricAlarm`` request for one watch, with the settings' period and M of N."""
     actions = [topic_arn] if topic_arn else []
     return AlarmDefinition.model_validate(
         {
-            "AlarmName": name,
-            "AlarmDescription": description,
+            "AlarmName": _name(settings, watch.name_parts),
+            "AlarmDescription": watch.description,
             "AlarmActions": actions,
             "OKActions": actions,
-            "Namespace": metric.namespace,
-            "MetricName": metric.name,
-            "Dimensions": [{"Name": k, "Value": v} for k, v in (dimensions or {}).items()],
-            "Statistic": statistic,
+            "Namespace": watch.metric.namespace,
+            "MetricName": watch.metric.name,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in watch.dimensions.items()],
+            "Statistic": watch.statistic,
             "Period": settings.period_s,
             "EvaluationPeriods": settings.evaluation_periods,
             "DatapointsToAlarm": settings.datapoints,
-            "Threshold": threshold,
-            "ComparisonOperator": comparison,
+            "Threshold": watch.threshold,
+            "ComparisonOperator": watch.comparison,
             # No data means nothing happened: no ERROR line, no request, no stuck saga published.
             "TreatMissingData": "notBreaching",
         }
@@ -105,94 +170,7 @@ def error_filter(function_name: str) -> MetricFilterDefinition:
 
 def standard_set(inventory: Inventory, settings: AlarmSettings, topic_arn: str | None) -> AlarmSet:
     """The standard filters and alarms for this inventory; ``topic_arn`` gets OK and ALARM actions."""
-    s = settings
-    filters = [error_filter(fn) for fn in inventory.functions]
-    alarms = [
-        _alarm(
-            s,
-            _name(s, "errors", fn),
-            f"ERROR log lines of Lambda function {fn}",
-            MetricId(LOG_METRICS_NAMESPACE, error_metric_name(fn)),
-            "Sum",
-            s.error_lines_threshold,
-            topic_arn,
-        )
-        for fn in inventory.functions
-    ]
-    for queue in inventory.dead_letter_queues:
-        dims = {"QueueName": queue}
-        alarms.append(
-            _alarm(
-                s,
-                _name(s, "dlq-depth", queue),
-                f"Messages waiting in dead-letter queue {queue}",
-                SQS_VISIBLE,
-                "Maximum",
-                s.dlq_depth_threshold,
-                topic_arn,
-                dimensions=dims,
-            )
-        )
-        alarms.append(
-            _alarm(
-                s,
-                _name(s, "dlq-age", queue),
-                f"Oldest message in dead-letter queue {queue} (seconds)",
-                SQS_OLDEST_AGE,
-                "Maximum",
-                s.dlq_age_threshold_s,
-                topic_arn,
-                dimensions=dims,
-                comparison="GreaterThanOrEqualToThreshold",
-            )
-        )
-    alarms.append(
-        _alarm(
-            s,
-            _name(s, "stuck-sagas"),
-            "Sagas not terminal and not moving past their threshold",
-            STUCK_SAGAS,
-            "Maximum",
-            s.stuck_sagas_threshold,
-            topic_arn,
-        )
+    return AlarmSet(
+        metric_filters=[error_filter(fn) for fn in inventory.functions],
+        alarms=[alarm(w, settings, topic_arn) for w in watches(inventory, settings)],
     )
-    alarms.append(
-        _alarm(
-            s,
-            _name(s, "drift-findings"),
-            "Drift between Aurora and a SaaS found by the reconciler",
-            DRIFT_FINDINGS,
-            "Maximum",
-            s.drift_findings_threshold,
-            topic_arn,
-        )
-    )
-    for fn in inventory.canary_functions:
-        alarms.append(
-            _alarm(
-                s,
-                _name(s, "canary-error-delta", fn),
-                f"Canary version of {fn} fails more often than the stable version",
-                CANARY_ERROR_RATE_DELTA,
-                "Maximum",
-                s.canary_error_rate_delta_threshold,
-                topic_arn,
-                dimensions={"FunctionName": fn},
-            )
-        )
-    for api, stage in inventory.apis:
-        # 5XXError is 0 or 1 per request, so its Average over a period is the 5xx rate.
-        alarms.append(
-            _alarm(
-                s,
-                _name(s, "api-5xx", api, stage),
-                f"Share of 5xx answers of API {api} stage {stage}",
-                API_5XX,
-                "Average",
-                s.api_5xx_rate_threshold,
-                topic_arn,
-                dimensions={"ApiName": api, "Stage": stage},
-            )
-        )
-    return AlarmSet(metric_filters=filters, alarms=alarms)
