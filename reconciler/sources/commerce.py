@@ -20,7 +20,7 @@ import httpx
 
 from reconciler.mapping import COMMERCE
 from reconciler.sources.base import SourceError, Watermark
-from reconciler.sources.http import RetryPolicy, SaasHttp, floor_second
+from reconciler.sources.http import RetryPolicy, SaasHttp, fetch_each, floor_second
 from reconciler.sources.saas import SaasSource
 from reconciler.sources.writer import WriteContext
 
@@ -38,9 +38,11 @@ class CommerceSource(SaasSource):
         retry: RetryPolicy | None = None,
         sort_chunk_size: int = 100_000,
         spill_dir: Path | None = None,
+        lookup_workers: int = 8,
     ) -> None:
         super().__init__(COMMERCE, sort_chunk_size=sort_chunk_size, spill_dir=spill_dir)
         self.http = SaasHttp(client, COMMERCE.system, retry)
+        self.lookup_workers = lookup_workers
 
     def _pages(self, first_params: dict[str, Any]) -> Iterator[Mapping[str, Any]]:
         url: str = f"{PREFIX}/customers.json"
@@ -62,11 +64,14 @@ class CommerceSource(SaasSource):
         return self._pages({"limit": PAGE_LIMIT, "updated_at_min": since})
 
     def _lookup(self, keys: Sequence[str]) -> Iterator[Mapping[str, Any]]:
-        for key in keys:
-            params = {"query": f"multipass_identifier:{key}"}
-            yield from self.http.request("GET", f"{PREFIX}/customers/search.json", params=params).json()[
-                "customers"
-            ]
+        return fetch_each(keys, self._search, self.lookup_workers)
+
+    def _search(self, key: str) -> list[Mapping[str, Any]]:
+        params = {"query": f"multipass_identifier:{key}"}
+        found: list[Mapping[str, Any]] = self.http.request(
+            "GET", f"{PREFIX}/customers/search.json", params=params
+        ).json()["customers"]
+        return found
 
 
 class CommerceWriter:

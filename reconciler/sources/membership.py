@@ -18,7 +18,7 @@ import httpx
 
 from reconciler.mapping import MEMBERSHIP
 from reconciler.sources.base import SourceError, Watermark
-from reconciler.sources.http import RetryPolicy, SaasHttp, floor_second
+from reconciler.sources.http import RetryPolicy, SaasHttp, fetch_each, floor_second
 from reconciler.sources.saas import SaasSource
 from reconciler.sources.writer import WriteContext
 
@@ -34,9 +34,11 @@ class MembershipSource(SaasSource):
         retry: RetryPolicy | None = None,
         sort_chunk_size: int = 100_000,
         spill_dir: Path | None = None,
+        lookup_workers: int = 8,
     ) -> None:
         super().__init__(MEMBERSHIP, sort_chunk_size=sort_chunk_size, spill_dir=spill_dir)
         self.http = SaasHttp(client, MEMBERSHIP.system, retry)
+        self.lookup_workers = lookup_workers
 
     def _pages(self, first_params: dict[str, Any]) -> Iterator[Mapping[str, Any]]:
         params = first_params
@@ -56,8 +58,9 @@ class MembershipSource(SaasSource):
         return self._pages({"limit": PAGE_LIMIT, "updated_since": since})
 
     def _lookup(self, keys: Sequence[str]) -> Iterator[Mapping[str, Any]]:
-        for key in keys:
-            yield from self._pages({"limit": PAGE_LIMIT, "member_no": key})
+        return fetch_each(
+            keys, lambda key: list(self._pages({"limit": PAGE_LIMIT, "member_no": key})), self.lookup_workers
+        )
 
 
 def _outgoing(fields: Mapping[str, Any]) -> dict[str, Any]:

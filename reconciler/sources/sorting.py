@@ -3,7 +3,8 @@
 A SaaS API lists by id or by update time, never by ``external_id``; the
 merge-join needs key order. ``sort_by_key`` is a plain external merge sort:
 runs of ``chunk_size`` records are sorted in memory and spilled to temporary
-files, then ``heapq.merge`` streams them back, holding one record per run.
+files, then ``heapq.merge`` streams them back, holding one batch (``SPILL_BATCH``
+records) per run.
 The spill files are pickles we write and read ourselves in a private
 temporary directory, removed when the iterator is exhausted or closed.
 """
@@ -56,22 +57,25 @@ def _key(record: Record) -> str:
     return record.key
 
 
+#: Records per pickle call in a spill file: one call per record costs more than the sort itself, one per
+#: run would hold the whole run again on read-back (an unpickler memoises everything it loads).
+SPILL_BATCH = 1_000
+
+
 def _spill(chunk: list[Record], directory: Path, index: int) -> Path:
     path = directory / f"run-{index:06d}.pickle"
-    # One pickle per record (not one Pickler for all): a shared pickler or unpickler memoises every
-    # object it has seen, which on read-back would hold a whole run in memory again.
     with path.open("wb") as f:
-        for record in chunk:
-            pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
+        for start in range(0, len(chunk), SPILL_BATCH):
+            pickle.dump(chunk[start : start + SPILL_BATCH], f, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 
 def _read(f: BinaryIO) -> Iterator[Record]:
     while True:
         try:
-            record = pickle.load(f)
+            batch = pickle.load(f)
         except EOFError:
             return
-        if not isinstance(record, Record):
-            raise TypeError(f"{f.name}: spill file holds a {type(record).__name__}, not a Record")
-        yield record
+        if not isinstance(batch, list) or not all(isinstance(r, Record) for r in batch):
+            raise TypeError(f"{f.name}: spill file holds a {type(batch).__name__}, not a list of Records")
+        yield from batch
