@@ -31,6 +31,7 @@ LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "saga": ("instrumented_app.sagas.cli:app", "Sagas: list, show, resume, find stuck"),
     "jobs": ("instrumented_app.jobs.cli:app", "Async jobs: status, DLQ, redrive"),
     "demo": ("instrumented_app.demo.cli:app", "Run one pattern end to end on the running stack"),
+    "dashboard": ("dashboard.cli:app", "Open the operators' dashboard (Streamlit) on 127.0.0.1"),
 }
 
 

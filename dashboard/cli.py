@@ -1,0 +1,46 @@
+"""``sagawatch dashboard``: serve the operators' dashboard on 127.0.0.1 until interrupted."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from dashboard.db import AuditStoreUnavailable, audit_url
+from dashboard.server import DashboardServer
+from sagawatch.redact import redact
+from sagawatch.serving import ServerStartError
+from sagawatch.settings import get_settings
+
+app = typer.Typer(add_completion=False, help="Open the operators' dashboard (Streamlit) on 127.0.0.1.")
+
+
+@app.callback(invoke_without_command=True)
+def serve(
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="0 picks a free port.")] = 8501,
+    url: Annotated[
+        str | None, typer.Option("--audit-url", help="The audit store; default: environment or stack.json.")
+    ] = None,
+) -> None:
+    """Start the dashboard against the audit store and print its URL; Ctrl-C stops it."""
+    settings = get_settings()
+    try:
+        target = url or audit_url()
+    except AuditStoreUnavailable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    server = DashboardServer(target, settings.host, port, settings.stack_file)
+    try:
+        typer.echo(f"dashboard on {server.start()} (audit store {redact(target)})")
+    except ServerStartError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    try:
+        while server.running:  # until Ctrl-C or the Streamlit process ends
+            time.sleep(1.0)
+        typer.echo(f"the dashboard process ended; see {server.log_path}", err=True)
+    except KeyboardInterrupt:
+        typer.echo("stopping the dashboard")
+    finally:
+        server.stop()
