@@ -2,8 +2,10 @@
 
 For each record, under that record's own correlation id and span:
 
-1. read the message (a body that is not a ``JobMessage`` fails the record, so
-   it is retried and ends in the DLQ where an operator sees it; never dropped);
+1. read the message (a body that is not a ``JobMessage``, or names no job,
+   fails the record and is made visible again at once, so it reaches the DLQ
+   after ``maxReceiveCount`` quick receives, where an operator sees it; never
+   dropped);
 2. mark the job ``RUNNING``; a job that already ``SUCCEEDED`` (a duplicate
    delivery) is left alone and the record counts as done;
 3. run the kind's action; on success the job is ``SUCCEEDED`` with the result;
@@ -71,6 +73,9 @@ class Worker:
                 log_error(
                     f"job message refused: {exc}", error_code=exc.error_code, message_id=record.message_id
                 )
+                if self.backoff is not None:  # no retry can mend it: on to the DLQ without waiting
+                    receive_count = int(record.attributes.approximate_receive_count or "1")
+                    self.backoff.delay(record.receipt_handle, receive_count, last=True)
                 raise
 
     def _run(self, record: SQSRecord) -> None:

@@ -65,3 +65,14 @@ def test_a_backoff_sqs_refuses_does_not_fail_the_batch_beyond_the_record(harness
     messages = harness.receive()
     assert len(harness.deliver(messages)) == 1
     assert harness.job(good.job_id).status is JobStatus.SUCCEEDED
+
+
+def test_an_unreadable_message_comes_back_at_once_on_its_way_to_the_dlq(harness: Harness) -> None:
+    with_backoff(harness, base_s=300)
+    harness.aws.sqs.send_message(QueueUrl=harness.queues.source_url, MessageBody="{not json")
+    received = harness.aws.sqs.receive_message(
+        QueueUrl=harness.queues.source_url, AttributeNames=["All"], VisibilityTimeout=300
+    )["Messages"]
+    assert harness.deliver(received) == [received[0]["MessageId"]]
+    (again,) = harness.receive()  # not after 300 s: no retry could make it readable
+    assert again["MessageId"] == received[0]["MessageId"]
