@@ -380,3 +380,62 @@ def test_metrics_are_stored_as_cloudwatch_reports_them(stack: RunningStack) -> N
             " WHERE namespace = 'AWS/ApiGateway' AND name = '4XXError'"
         ).fetchone()
         assert errors_4xx is not None and errors_4xx[0] >= 5
+
+
+def test_a_failed_customer_saga_reads_as_one_transaction(stack: RunningStack) -> None:
+    """The app's own saga with the commerce simulator failing: the trace an operator opens shows it all."""
+    info = StackInfo.read(stack.home / "stack.json")
+    assert info is not None
+    correlation_id = f"fail-{uuid.uuid4().hex[:8]}"
+    commerce = info.saas["commerce"]
+    customer = {"cust_no": "T9001", "name": {"family": "Sato", "given": "Hana"}, "email": "t9001@example.com"}
+    httpx.put(f"{commerce}/_admin/faults", json={"error_rate": 1.0, "seed": 7}).raise_for_status()
+    try:
+        answer = httpx.post(
+            f"{info.api_endpoint}/customers",
+            json=customer,
+            headers={"X-Correlation-Id": correlation_id},
+            timeout=60,
+        )
+    finally:
+        httpx.put(f"{commerce}/_admin/faults", json={}).raise_for_status()
+    assert answer.status_code == 502, answer.text
+    saga_id = answer.json()["saga_id"]
+    logs, _ = clients(info)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        correlation_id in m for (_, _, m) in cloudwatch_lines(logs)
+    ):
+        time.sleep(0.3)
+
+    with psycopg.connect(info.audit_url, autocommit=True) as audit:  # spans arrive by OTLP, batched
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = audit.execute("SELECT count(*) FROM spans WHERE correlation_id = %s", (correlation_id,))
+            if (found.fetchone() or (0,))[0]:
+                break
+            time.sleep(0.3)
+    Collector(Settings(home=stack.home), info).run_once()
+    trace = subprocess.run(
+        [*SAGAWATCH, "trace", correlation_id, "--json"],
+        cwd=REPO,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+    )
+    assert trace.returncode == 0, trace.stderr
+    body = json.loads(trace.stdout)
+    assert [(s["saga_id"], s["saga_type"], s["status"]) for s in body["sagas"]] == [
+        (saga_id, "customer", "COMPENSATED")
+    ]
+    assert body["sagas"][0]["business_key"] == "T9001" and body["sagas"][0]["stuck"] is False
+    assert {step["status"] for step in body["steps"]} >= {"FAILED", "COMPENSATED"}
+    assert [line["error_code"] for line in body["logs"] if line["level"] == "ERROR"] == ["SAAS_UNAVAILABLE"]
+    assert (
+        body["spans"] and max(span["depth"] for span in body["spans"]) >= 1
+    )  # calls nested under the handler
+    assert "t9001@example.com" not in trace.stdout  # the customer's e-mail is nowhere in the trace
+    kinds = [event["kind"] for event in body["timeline"]]
+    assert kinds[0] in ("saga", "span", "log") and "log" in kinds and "step" in kinds
+    times = [event["at"] for event in body["timeline"]]
+    assert times == sorted(times)
