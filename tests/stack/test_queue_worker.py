@@ -181,3 +181,19 @@ def test_a_create_customer_job_runs_the_customer_saga_once(stack: RunningStack) 
     assert saga.status_code == 200, saga.text
     assert (saga.json()["status"], saga.json()["correlation_id"]) == ("SUCCEEDED", "qw-saga-1")
     assert len(app.members("CQW0100")) == 1
+
+
+def test_a_poison_message_reaches_the_dlq_and_is_listed_as_unreadable(stack: RunningStack) -> None:
+    aws = str(stack.info["aws_endpoint"])
+    sqs: Any = aws_session(str(stack.info["region"]), aws).client("sqs", endpoint_url=aws)
+    queue_url = sqs.get_queue_url(QueueName="sw-async-jobs")["QueueUrl"]
+    sent = sqs.send_message(QueueUrl=queue_url, MessageBody="{not a job")["MessageId"]
+
+    def listed() -> list[dict[str, Any]] | None:
+        result = jobs_cli(stack, "dlq", "--json")
+        assert result.returncode == 0, result.stderr
+        return [m for m in json.loads(result.stdout) if m["message_id"] == sent] or None
+
+    (letter,) = eventually(listed, timeout_s=30)
+    assert letter["job_id"] is None
+    assert letter["error"].startswith("unreadable message: body: not JSON")
