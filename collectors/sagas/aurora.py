@@ -4,6 +4,8 @@ Each pass reads every live saga (the partial index ``saga_live_idx`` serves that
 changed since the audit store's newest Aurora saga minus an overlap: a transaction that commits late
 with an older ``updated_at`` is still caught, and re-reading a row is harmless (it is upserted).
 The batch must exceed the sagas changed within one overlap window, or the watermark cannot move.
+``failed_step`` (the step whose failure started compensation) is read through ``to_jsonb(saga)`` so
+that a schema without that column (DESIGN.md's minimum) reads as NULL rather than failing.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from collectors.sagas.model import SagaRecord, SagaStepRecord
 
 _SAGAS = """
 SELECT id, saga_type, correlation_id, status, current_step, attempts, last_error,
-       started_at, updated_at, deadline, payload ->> 'cust_no'
+       started_at, updated_at, deadline, payload ->> 'cust_no', to_jsonb(saga) ->> 'failed_step'
 FROM saga WHERE status IN ('PENDING', 'RUNNING', 'COMPENSATING')
 UNION
 (SELECT id, saga_type, correlation_id, status, current_step, attempts, last_error,
-        started_at, updated_at, deadline, payload ->> 'cust_no'
+        started_at, updated_at, deadline, payload ->> 'cust_no', to_jsonb(saga) ->> 'failed_step'
  FROM saga WHERE updated_at >= %s ORDER BY updated_at LIMIT %s)
 """
 _STEPS = """
@@ -52,6 +54,8 @@ def fetch_sagas(
             updated_at=r[8],
             deadline=r[9],
             business_key=r[10],
+            failed_state=r[11],
+            error=r[6] if r[11] else None,
             steps=tuple(steps.get(r[0], ())),
         )
         for r in rows

@@ -429,6 +429,7 @@ def test_a_failed_customer_saga_reads_as_one_transaction(stack: RunningStack) ->
         (saga_id, "customer", "COMPENSATED")
     ]
     assert body["sagas"][0]["business_key"] == "T9001" and body["sagas"][0]["stuck"] is False
+    assert body["sagas"][0]["failed_state"] == "commerce_customer"
     assert {step["status"] for step in body["steps"]} >= {"FAILED", "COMPENSATED"}
     assert [line["error_code"] for line in body["logs"] if line["level"] == "ERROR"] == ["SAAS_UNAVAILABLE"]
     assert (

@@ -89,3 +89,14 @@ def test_a_saga_that_finishes_is_no_longer_stuck(db: psycopg.Connection) -> None
         "COMPENSATED",
         False,
     )
+
+
+def test_the_failed_step_and_its_error_are_read_when_the_schema_has_them(db: psycopg.Connection) -> None:
+    db.execute(
+        "UPDATE saga SET status = 'COMPENSATED', failed_step = 'support_user', last_error = 'support: 503',"
+        " updated_at = now() WHERE id = 'live-old'"
+    )
+    collect(db, batch=1000)
+    row = db.execute("SELECT failed_state, error FROM sagas WHERE saga_id = 'live-old'").fetchone()
+    assert row == ("support_user", "support: 503")
+    assert db.execute("SELECT failed_state FROM sagas WHERE saga_id = 'done-1'").fetchone() == (None,)
