@@ -8,6 +8,7 @@ sees (the read model, CloudWatch metrics and log lines).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -188,3 +189,65 @@ def test_the_read_model_follows_inserts_updates_moves_and_deletes_and_reports_it
 
     points = eventually(lag_points)
     assert sum(point["SampleCount"] for point in points) >= 4
+
+
+def test_event_sourcing_concurrency_routing_to_both_subscribers_and_an_exact_replay(stack: Stack) -> None:
+    accounts = [f"acct-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    correlation_id = f"es-{uuid.uuid4().hex[:8]}"
+
+    def append(account: str, expected: int, event: dict[str, Any]) -> httpx.Response:
+        return stack.http.post(
+            f"/accounts/{account}/events",
+            json={"expected_version": expected, "event": event},
+            headers={"X-Correlation-Id": correlation_id},
+        )
+
+    for n, account in enumerate(accounts):
+        assert append(account, 0, {"type": "AccountOpened", "currency": "JPY"}).status_code == 201
+        for version in range(1, 4 + n):
+            response = append(account, version, {"type": "MoneyDeposited", "amount": 1000 * version})
+            assert response.status_code == 201, response.text
+            assert response.json()["version"] == version + 1
+    first = accounts[0]
+    # Two writers who both read version 4: the first wins, the second is told where the account is now.
+    assert append(first, 4, {"type": "MoneyWithdrawn", "amount": 500}).status_code == 201
+    stale = append(first, 4, {"type": "MoneyWithdrawn", "amount": 700})
+    assert stale.status_code == 409
+    assert (stale.json()["expected_version"], stale.json()["current_version"]) == (4, 5)
+    overdraft = append(first, 5, {"type": "MoneyWithdrawn", "amount": 10**9})
+    assert overdraft.status_code == 422 and "balance" in overdraft.json()["message"]
+    assert append(first, 5, {"type": "MoneyDeposited", "amount": -1}).status_code == 400
+
+    def view(account: str, version: int) -> dict[str, Any] | None:
+        answer = stack.http.get(f"/accounts/{account}")
+        return answer.json() if answer.status_code == 200 and answer.json()["version"] == version else None
+
+    final = eventually(lambda: view(first, 5))
+    assert final["balance"] == 1000 + 2000 + 3000 - 500 and final["withdrawals"] == 1
+    for n, account in enumerate(accounts[1:], start=1):
+        eventually(functools.partial(view, account, 4 + n))
+
+    from instrumented_app.eventsourcing.replay import differences, rebuild
+    from instrumented_app.eventsourcing.service_b import Inbox
+    from instrumented_app.eventsourcing.store import EventStore
+    from instrumented_app.eventsourcing.views import AccountViews
+
+    dynamodb = aws_session(REGION, stack.info.aws_endpoint).client(
+        "dynamodb", endpoint_url=stack.info.aws_endpoint
+    )
+    store, views = EventStore("sw-event-store", dynamodb), AccountViews("sw-account-views", dynamodb)
+    ours = [event for event in store.all_events() if event.aggregate_id in accounts]
+    assert len(ours) == 5 + 5 + 6  # opened, 3 + n deposits; the first also withdrew once
+    rebuilt = rebuild(ours)
+    incremental = {k: v for k, v in views.all().items() if k in accounts}
+    assert differences(rebuilt, incremental) == []
+    assert rebuilt == incremental
+
+    inbox = Inbox("sw-service-b-inbox", dynamodb)
+    eventually(lambda: all(inbox.has(event.event_id) for event in ours))
+    received = [
+        line for line in stack.log_lines("sw-service-b") if line.get("message") == "service B received event"
+    ]
+    assert {line["correlation_id"] for line in received if line["event_id"].startswith(first)} == {
+        correlation_id
+    }
