@@ -27,6 +27,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "trace": ("Trace inspector", ":material/timeline:", "dashboard.pages.trace:render"),
 }
 
+DEFAULT_PAGE = "overview"
 REFRESH_ENV = "SAGAWATCH_DASHBOARD_REFRESH_S"
 DEFAULT_REFRESH_S = 5.0
 REFRESH_KEY = "refresh_s"
@@ -39,10 +40,10 @@ def _load(target: str) -> Callable[[], None]:
     return function
 
 
-def page(url_path: str) -> st.Page:
+def page(url_path: str, *, default: bool = False) -> st.Page:
     """The registered page at ``url_path``, for ``st.page_link``/``st.switch_page``; KeyError if unknown."""
     title, icon, target = PAGES[url_path]
-    return st.Page(_load(target), title=title, icon=icon, url_path=url_path, default=url_path == "overview")
+    return st.Page(_load(target), title=title, icon=icon, url_path=url_path, default=default)
 
 
 def has_page(url_path: str) -> bool:
@@ -94,9 +95,10 @@ def _sidebar() -> None:
     )
 
 
-def main() -> None:
+def main(start: str = DEFAULT_PAGE) -> None:
+    """Lay out the app; ``start`` is the page at ``/`` (tests start on the page they test)."""
     st.set_page_config(page_title="sagawatch", page_icon=":material/monitor_heart:", layout="wide")
-    navigation = st.navigation([page(path) for path in PAGES])
+    navigation = st.navigation([page(path, default=path == start) for path in PAGES])
     _sidebar()
     navigation.run()
 

@@ -1,0 +1,189 @@
+"""Rows for the audit store, shaped as the collectors, alarms and reconciler write them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from collectors.partitions import create_partition
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def insert(conn: psycopg.Connection[Any], table: str, **values: Any) -> None:
+    """One row; dict/list values go in as JSON."""
+    if table in {"log_lines", "invocations", "queue_samples", "metric_points"}:
+        ts_column = {"queue_samples": "sampled_at"}.get(table, "ts")
+        create_partition(conn, table, values[ts_column].date())
+    columns = ", ".join(values)
+    marks = ", ".join(["%s"] * len(values))
+    params = [json.dumps(v) if isinstance(v, dict | list) else v for v in values.values()]
+    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})".encode(), params)
+
+
+def saga(
+    conn: psycopg.Connection[Any],
+    saga_id: str,
+    *,
+    status: str = "RUNNING",
+    idle_s: float = 10,
+    stuck: bool = False,
+    saga_type: str = "create_customer",
+    step: str | None = "support_user",
+    correlation_id: str | None = None,
+    **extra: Any,
+) -> None:
+    updated = now() - timedelta(seconds=idle_s)
+    insert(
+        conn,
+        "sagas",
+        saga_id=saga_id,
+        source="aurora",
+        saga_type=saga_type,
+        correlation_id=correlation_id or f"corr-{saga_id}",
+        status=status,
+        current_step=step,
+        started_at=updated - timedelta(seconds=5),
+        updated_at=updated,
+        stuck=stuck,
+        age_s=idle_s + 5,
+        idle_s=idle_s,
+        **extra,
+    )
+
+
+def step(
+    conn: psycopg.Connection[Any], saga_id: str, seq: int, name: str, status: str, error: str | None = None
+) -> None:
+    start = now() - timedelta(seconds=60 - seq)
+    insert(
+        conn,
+        "saga_steps",
+        saga_id=saga_id,
+        seq=seq,
+        name=name,
+        status=status,
+        idempotency_key=f"{saga_id}:{name}",
+        started_at=start,
+        finished_at=start + timedelta(seconds=1),
+        error=error,
+    )
+
+
+def span(
+    conn: psycopg.Connection[Any],
+    trace_id: str,
+    span_id: str,
+    name: str,
+    *,
+    parent: str | None = None,
+    offset_ms: float = 0,
+    duration_ms: float = 10,
+    status: str = "UNSET",
+    correlation_id: str | None = None,
+    service: str = "sw-api",
+) -> None:
+    start = now() - timedelta(seconds=30) + timedelta(milliseconds=offset_ms)
+    insert(
+        conn,
+        "spans",
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent,
+        name=name,
+        kind="SERVER",
+        service=service,
+        start_time=start,
+        end_time=start + timedelta(milliseconds=duration_ms),
+        duration_ms=duration_ms,
+        status_code=status,
+        correlation_id=correlation_id,
+        attributes={},
+    )
+
+
+def log_line(
+    conn: psycopg.Connection[Any],
+    seq: int,
+    message: str,
+    *,
+    correlation_id: str,
+    trace_id: str | None = None,
+    span_id: str | None = None,
+    level: str = "INFO",
+    raw: str | None = None,
+    error_code: str | None = None,
+) -> None:
+    insert(
+        conn,
+        "log_lines",
+        ts=now() - timedelta(seconds=29) + timedelta(milliseconds=seq),
+        log_group="/aws/lambda/fn",
+        log_stream="s",
+        seq=seq,
+        kind="json",
+        function_name="fn",
+        level=level,
+        request_id="req-1",
+        correlation_id=correlation_id,
+        trace_id=trace_id,
+        span_id=span_id,
+        message=message,
+        error_code=error_code,
+        raw=raw or json.dumps({"message": message}),
+    )
+
+
+def queue(
+    conn: psycopg.Connection[Any],
+    name: str,
+    *,
+    visible: int,
+    is_dlq: bool = False,
+    dlq_name: str | None = None,
+    oldest_age_s: float | None = None,
+) -> None:
+    at = now()
+    values: dict[str, Any] = dict(
+        queue_name=name,
+        queue_url=f"http://127.0.0.1:1/123/{name}",
+        visible=visible,
+        in_flight=0,
+        delayed=0,
+        oldest_age_s=oldest_age_s,
+        dlq_name=dlq_name,
+        max_receive_count=3 if dlq_name else None,
+        is_dlq=is_dlq,
+    )
+    insert(conn, "queue_state", sampled_at=at, **values)
+    for minutes, depth in ((10, 0), (5, max(0, visible - 1)), (0, visible)):
+        insert(
+            conn, "queue_samples", sampled_at=at - timedelta(minutes=minutes), **{**values, "visible": depth}
+        )
+
+
+def dlq_message(
+    conn: psycopg.Connection[Any],
+    queue_name: str,
+    message_id: str,
+    *,
+    body: str,
+    correlation_id: str | None,
+    receive_count: int = 4,
+) -> None:
+    insert(
+        conn,
+        "dlq_messages",
+        queue_name=queue_name,
+        message_id=message_id,
+        correlation_id=correlation_id,
+        sent_at=now() - timedelta(minutes=3),
+        receive_count=receive_count,
+        body=body,
+        attributes={"correlation_id": correlation_id or ""},
+    )
