@@ -34,7 +34,7 @@ from reconciler.compare import DiffPolicy
 from reconciler.lifecycle import Scope, update_lifecycle
 from reconciler.mapping import mapping_for
 from reconciler.model import Deferred, DiffStats, Finding
-from reconciler.modes import Watermarks, full_sweep, incremental, plan_incremental
+from reconciler.modes import IncrementalPlan, Watermarks, full_sweep, incremental, plan_incremental
 from reconciler.repair import RepairAction, RepairOutcome, apply_repairs, plan_repairs
 from reconciler.sources.aurora import AuroraSource
 from reconciler.sources.base import Source, SourceError, Watermark
@@ -199,6 +199,8 @@ class Reconciler:
             scope = Scope(system, options.key_from, options.key_to, deferred=_keys(out.deferred))
         else:
             plan = plan_incremental(self.aurora, saas, marks, policy, self.store.recheck_keys(system))
+            # Records without a link key cannot be looked up: only full sweeps judge (and resolve) them.
+            plan = IncrementalPlan(plan.keys - {""}, plan.next_marks)
             _split(incremental(mapping, policy, self.aurora, saas, plan, stats=out.stats), out)
             next_marks, judged = plan.next_marks, plan.keys
             scope = Scope(system, keys=plan.keys, deferred=_keys(out.deferred))

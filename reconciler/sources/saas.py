@@ -14,9 +14,12 @@ membership, over an ``httpx.Client``) implements:
 * ``_lookup(keys)``: the objects whose link field is one of ``keys``.
 
 What a SaaS cannot tell us, this cannot either: a hard delete (commerce,
-membership) or a soft delete that clears the link key (support) leaves
+membership) or a soft delete that clears the link key (Zendesk) leaves
 nothing in ``_list_changed``, so an incremental run does not see the
-resulting ``missing_in_saas``; the full sweep does.
+resulting ``missing_in_saas``; the full sweep does. (A soft delete that keeps
+the key, as the support simulator's does, is passed on as a change.)
+Orphans without any link key (key ``""``) cannot be looked up by key either:
+only a full sweep judges them.
 """
 
 from __future__ import annotations
@@ -61,10 +64,16 @@ class SaasSource(ABC):
         return sort_by_key(wanted, chunk_size=self._sort_chunk_size, spill_dir=self._spill_dir)
 
     def changed_since(self, watermark: Watermark) -> Iterator[Record]:
-        return self._records(self._list_changed(watermark))
+        # Soft-deleted objects that still name their key count as changes too: the key's copy may
+        # be gone, which only a look at the key (``get_many``) can tell.
+        for obj in self._list_changed(watermark):
+            record = self.mapping.record(obj)
+            if record.key or self.mapping.is_live(obj):
+                yield record
 
     def get_many(self, keys: Sequence[str]) -> Iterator[Record]:
         wanted = set(keys)
+        keys = [k for k in keys if k]  # "" (no link key) cannot be looked up; only a full sweep sees those
         # The API matches its own way (Zendesk: case-insensitive); keep exactly the keys asked for.
         return (r for r in self._records(self._lookup(keys)) if r.key in wanted)
 

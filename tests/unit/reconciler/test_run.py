@@ -151,3 +151,30 @@ def test_key_range_sweep_judges_only_its_range(
 def test_incremental_with_key_range_is_refused() -> None:
     with pytest.raises(ValueError, match="key_from/key_to: a key range needs the full mode"):
         RunOptions(mode=Mode.INCREMENTAL, systems=SYSTEMS, key_from="C1")
+
+
+def test_incremental_sees_a_soft_deleted_user_and_leaves_keyless_orphans_to_the_sweep(
+    aurora_url: str, audit_url: str, saas_urls: dict[str, str], admin: httpx.Client
+) -> None:
+    baseline(aurora_url, admin, saas_urls, 5)
+    with reconciler(aurora_url, audit_url, saas_urls) as rec:
+        rec.run(options(Mode.FULL))
+        support = saas_urls["support"]
+        user = admin.get(f"{support}/api/v2/users/show_many.json", params={"external_ids": "C0000001"}).json()
+        admin.delete(f"{support}/api/v2/users/{user['users'][0]['id']}.json").raise_for_status()
+        answer = admin.post(
+            f"{support}/api/v2/users.json", json={"user": {"name": "No Key", "email": "nk@x.jp"}}
+        )
+        answer.raise_for_status()
+
+        incremental = rec.run(options(Mode.INCREMENTAL))
+        assert as_expected(incremental.findings) == {("missing_in_saas", "support", "C0000001", None)}
+        full = rec.run(options(Mode.FULL))
+        assert as_expected(full.findings) == {
+            ("missing_in_saas", "support", "C0000001", None),
+            ("orphan_in_saas", "support", "", None),
+        }
+        again = rec.run(options(Mode.INCREMENTAL))  # nothing changed: judges nothing, resolves nothing
+    assert (again.exit_code, again.findings) == (0, [])
+    open_rows = {(r["kind"], r["key"]) for r in AuditStore(audit_url).open_finding_rows()}
+    assert open_rows == {("missing_in_saas", "C0000001"), ("orphan_in_saas", "")}
