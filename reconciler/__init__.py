@@ -15,4 +15,18 @@ The pure core, in the order data flows through it:
   key ranges; ``inflight`` reads the keys live sagas hold.
 * ``lifecycle``: which findings are new, still open or resolved.
 * ``report``: JSON, CSV and Markdown.
+
+The edges, around that core:
+
+* ``sources.aurora`` (named cursor, saga table), ``sources.support`` /
+  ``commerce`` / ``membership`` (httpx; each a ``source()`` and a
+  ``writer()``, found by ``sources.registry``), ``sources.http`` (retries,
+  ``Retry-After``), ``sources.prefetch`` (listings read ahead).
+* ``repair``: the plan per finding (pure) and its execution through the writers.
+* ``store``: runs, findings' lifecycle, watermarks, re-check keys and repairs in
+  the audit store (``reconciler/schema``).
+* ``run``: one run over every chosen system (``Reconciler``, ``RunOptions``).
+* ``config`` / ``wiring``: settings and endpoints, and a ready ``Reconciler``.
+* ``cli`` (``sagawatch reconcile``), ``schedule`` (``ReconcileSchedule``),
+  ``lock`` (one run at a time, across processes).
 """
