@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from alarms.cfn import to_yaml
 from alarms.deploy import deploy, ensure_topic
-from alarms.engine.cloudwatch import current_state
+from alarms.described import current_state
 from alarms.inventory import Inventory, read_inventory
 from alarms.settings import AlarmSettings
 from alarms.standard import AlarmSet, standard_set

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from alarms.engine.cloudwatch import alarm_from_description
+from alarms.described import alarm_from_description
 from alarms.standard import AlarmSet
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from alarms.actions.base import Transition
+from alarms.transition import Transition
 
 #: Rows returned by one history read.
 MAX_HISTORY = 1000

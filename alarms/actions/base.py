@@ -7,20 +7,11 @@ dashboard. Adding a destination is one new module implementing ``AlarmAction``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
-from alarms.evaluate.composite import CompositeAlarmDefinition
-from alarms.evaluate.evaluator import AlarmState
-from alarms.evaluate.model import AlarmDefinition
+from alarms.transition import Transition
 
-
-@dataclass(frozen=True)
-class Transition:
-    """One change of an alarm's state, with the definition it was evaluated under."""
-
-    alarm: AlarmDefinition | CompositeAlarmDefinition
-    state: AlarmState  # StateValue is the new state, PreviousStateValue the old one
+__all__ = ["AlarmAction", "Transition"]
 
 
 class AlarmAction(Protocol):

@@ -15,42 +15,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from alarms.described import (
+    alarm_from_description,
+    composite_from_description,
+    current_state,
+    filter_from_description,
+)
 from alarms.engine.ingest import put_metric_data_requests
 from alarms.engine.ports import DeployedAlarm, DeployedComposite
-from alarms.evaluate.composite import CompositeAlarmDefinition
 from alarms.evaluate.evaluator import AlarmState, Datapoint, UnsupportedAlarmError
 from alarms.evaluate.metric_filter import MetricDatum, MetricFilterDefinition
-from alarms.evaluate.model import AlarmDefinition, AlarmStateValue
+from alarms.evaluate.model import AlarmDefinition
 
 log = logging.getLogger(__name__)
 
-#: moto creates alarms in OK with this reason; CloudWatch creates them in INSUFFICIENT_DATA.
-INITIAL_REASON = "Unchecked: Initial alarm creation"
 MAX_PAGES = 100
-
-
-def current_state(described: dict[str, Any]) -> AlarmStateValue:
-    """The alarm's state, where "never evaluated" is INSUFFICIENT_DATA as on AWS."""
-    if described.get("StateReason") == INITIAL_REASON:
-        return AlarmStateValue.INSUFFICIENT_DATA
-    return AlarmStateValue(described.get("StateValue", "INSUFFICIENT_DATA"))
-
-
-def alarm_from_description(described: dict[str, Any]) -> AlarmDefinition:
-    fields = AlarmDefinition.model_fields
-    params = {k: v for k, v in described.items() if k in fields and v is not None and v != []}
-    return AlarmDefinition.model_validate(params)
-
-
-def composite_from_description(described: dict[str, Any]) -> CompositeAlarmDefinition:
-    fields = CompositeAlarmDefinition.model_fields
-    params = {k: v for k, v in described.items() if k in fields and v is not None and v != []}
-    return CompositeAlarmDefinition.model_validate(params)
-
-
-def filter_from_description(described: dict[str, Any]) -> MetricFilterDefinition:
-    fields = MetricFilterDefinition.model_fields
-    return MetricFilterDefinition.model_validate({k: v for k, v in described.items() if k in fields})
 
 
 class CloudWatchBackend:

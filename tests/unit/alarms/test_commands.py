@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from alarms.actions.base import Transition
-from alarms.engine.cloudwatch import CloudWatchBackend, alarm_from_description
+from alarms.described import alarm_from_description
+from alarms.engine.cloudwatch import CloudWatchBackend
 from alarms.evaluate.evaluator import Datapoint, evaluate_alarm
 from alarms.evaluate.model import AlarmStateValue
 from alarms.store import AlarmStore
