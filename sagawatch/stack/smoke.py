@@ -123,6 +123,23 @@ class EndToEnd:
             )
         return f"{sum(n for _, n in rows)} span(s) in the audit store under trace {self.trace_id}"
 
+    def collected(self, info: StackInfo) -> str:
+        """The collectors run on their own schedule; the line must reach the audit store by itself."""
+        count = 0
+        for _ in _until(self._wait_s):
+            with psycopg.connect(info.audit_url, connect_timeout=5) as conn:
+                row = conn.execute(
+                    "SELECT count(*) FROM log_lines WHERE correlation_id = %s", (self.correlation_id,)
+                ).fetchone()
+            count = int(row[0]) if row else 0
+            if count:
+                break
+        if not count:
+            raise SmokeFailure(
+                f"the collectors did not bring the log line into the audit store in {self._wait_s:.0f} s"
+            )
+        return f"{count} line(s) with correlation_id in the audit store's log_lines (collectors running)"
+
 
 def default_checks() -> list[tuple[str, Check]]:
     end_to_end = EndToEnd()
@@ -133,6 +150,7 @@ def default_checks() -> list[tuple[str, Check]]:
         ("api", end_to_end.api),
         ("logs", end_to_end.logs),
         ("traces", end_to_end.traces),
+        ("collected", end_to_end.collected),
     ]
 
 

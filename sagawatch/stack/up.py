@@ -71,6 +71,7 @@ def run_up(settings: Settings, *, smoke: bool = False) -> int:
             stack.callback(lock.release)
             try:
                 info = _start_all(settings, stack)
+                _start_background(settings, info, stack)
             except StartupFailed as exc:
                 typer.echo(f"sagawatch up: {exc}", err=True)
                 return 2
@@ -154,6 +155,25 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
         saas=saas,
         extra={f"api:{name}": url for name, url in list(runtime.api_endpoints.items())[1:]},
     )
+
+
+def _start_background(settings: Settings, info: StackInfo, stack: ExitStack) -> None:
+    """What runs on a schedule once the stack is up: collectors, alarm evaluation, reconciliation."""
+    from alarms.engine.local import start_local_loop
+    from collectors.runner import Collector, CollectorLoop
+    from reconciler.schedule import ReconcileSchedule
+
+    with _starting("the collectors"):
+        collectors = CollectorLoop(Collector(settings, info), settings.collect_interval_s)
+        collectors.start()
+        stack.callback(collectors.stop)
+    with _starting("the alarm evaluator"):
+        alarm_loop = start_local_loop(info)
+        stack.callback(alarm_loop.stop)
+    with _starting("the reconcile schedule"):
+        reconcile = ReconcileSchedule(settings, info)
+        reconcile.start()
+        stack.callback(reconcile.stop)
 
 
 def _import_moto_cloudformation() -> None:

@@ -12,7 +12,7 @@ from tests.stack.conftest import REPO, SAGAWATCH, stack_env
 
 pytestmark = pytest.mark.slow
 
-CHECKS = ("aws", "databases", "saas", "api", "logs", "traces")
+CHECKS = ("aws", "databases", "saas", "api", "logs", "traces", "collected")
 
 
 def test_smoke_passes_every_named_check_and_exits_zero(tmp_path: Path) -> None:
