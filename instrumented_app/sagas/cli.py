@@ -7,6 +7,7 @@ and SaaS URLs), else through ``DATABASE_URL`` and ``SAGAWATCH_*_URL``.
 from __future__ import annotations
 
 import json
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -163,6 +164,53 @@ def _endpoints(target: Target) -> SaasEndpoints:
         commerce_url=target.saas["commerce"],
         membership_url=target.saas["membership"],
     )
+
+
+@app.command("redrive")
+def redrive_command(
+    execution_arn: Annotated[str, typer.Argument(help="The failed Step Functions execution (its ARN).")],
+    wait_s: Annotated[
+        float, typer.Option("--wait", min=0, max=600, help="Wait up to this long for it to end; 0: do not.")
+    ] = 60.0,
+) -> None:
+    """Redrive a failed execution of the order saga from its failed step.
+
+    On AWS ``RedriveExecution`` continues the same execution when it failed uncompensated; an execution
+    that was compensated (ended in OrderFailed), or a stack without RedriveExecution (moto), gets a new
+    execution ``<name>.redrive-<n>`` with the recorded input and a ``redrive`` marker: tasks still in force
+    are skipped by their ledger records, what compensation undid is done again. Exit 0 when it ends
+    SUCCEEDED (or is left running with ``--wait 0``), 1 otherwise.
+    """
+    from instrumented_app.orders.redrive import NotRedrivable, redrive
+    from sagawatch.aws import aws_session
+
+    settings = get_settings()
+    info = StackInfo.read(settings.stack_file)
+    endpoint = info.aws_endpoint if info is not None else None
+    region = info.region if info is not None else settings.region
+    sfn = aws_session(region, endpoint).client("stepfunctions", endpoint_url=endpoint)
+    try:
+        outcome = redrive(sfn, execution_arn)
+    except NotRedrivable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    except sfn.exceptions.ExecutionDoesNotExist as exc:
+        typer.echo(f"no execution {execution_arn}", err=True)
+        raise typer.Exit(1) from exc
+    since = outcome.resume_from or "its failed state"
+    typer.echo(f"redriven by {outcome.method} from {since}: {outcome.execution_arn}")
+    if wait_s == 0:
+        return
+    status = "RUNNING"
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=outcome.execution_arn)
+        status = described["status"]
+        if status != "RUNNING":
+            break
+        time.sleep(0.5)
+    typer.echo(f"execution {outcome.execution_arn}: {status}")
+    raise typer.Exit(0 if status == "SUCCEEDED" else 1)
 
 
 def _load(store: PostgresSagaStore, saga_id: str) -> SagaRecord:

@@ -28,6 +28,8 @@ class StepContext:
     idempotency_key: str
     #: What the forward run of this step returned, when it got that far (compensations read it).
     result: Mapping[str, Any] | None = None
+    #: Which run of the saga this is (1 on the first, 2 on the first resume, ...).
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class SagaDefinition:
     #: Seconds from the start after which a live saga counts as stuck whatever its progress.
     deadline_s: float | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: The first step that cannot be undone. A failure at or after it is not compensated: the saga
+    #: goes to ``MANUAL_INTERVENTION`` (a person finishes it, or ``resume`` continues it forward).
+    point_of_no_return: str | None = None
+    #: Called with the saga's record each time a run of it ends (a runbook, a diff, an audit entry).
+    on_finish: Callable[[Any], None] | None = None
 
     def __post_init__(self) -> None:
         names = [step.name for step in self.steps]
@@ -54,6 +61,18 @@ class SagaDefinition:
             raise ValueError(f"saga {self.saga_type!r}: steps: at least one step is required")
         if len(set(names)) != len(names):
             raise ValueError(f"saga {self.saga_type!r}: steps: names must be unique, got {names}")
+        if self.point_of_no_return is not None and self.point_of_no_return not in names:
+            raise ValueError(
+                f"saga {self.saga_type!r}: point_of_no_return: {self.point_of_no_return!r} is not a step"
+                f" (steps: {names})"
+            )
+
+    def past_point_of_no_return(self, step: str) -> bool:
+        """Whether a failure of ``step`` can no longer be compensated automatically."""
+        if self.point_of_no_return is None:
+            return False
+        names = [s.name for s in self.steps]
+        return names.index(step) >= names.index(self.point_of_no_return)
 
 
 def step_keys(saga_id: str, step: str) -> tuple[str, str]:

@@ -8,6 +8,9 @@ Rules, all driven by what the store says (so a fresh process can pick up any sag
   step that may have written is compensated in reverse order: those that
   succeeded, and the failed one itself unless its error was definite (a SaaS
   that answered "no" wrote nothing; one that timed out may have);
+- a step at or past the definition's ``point_of_no_return`` that raises is not
+  compensated: the saga turns ``MANUAL_INTERVENTION`` (``resume`` continues it
+  forward from that step; the definition's ``on_finish`` writes what a person needs);
 - all compensations done: ``COMPENSATED``; one that fails leaves its step
   ``COMPENSATING`` with the error and the saga ``FAILED`` (a person, or
   ``resume``, retries it);
@@ -133,22 +136,29 @@ class SagaEngine:
         if not self.needs_work(record):
             return record
         status = record.state.status
-        going_forward = status in (SagaStatus.PENDING, SagaStatus.RUNNING)
+        going_forward = status in (SagaStatus.PENDING, SagaStatus.RUNNING, SagaStatus.MANUAL_INTERVENTION)
         self.store.update_saga(
             saga_id,
             status=SagaStatus.RUNNING if going_forward else SagaStatus.COMPENSATING,
             add_attempt=True,
         )
-        if going_forward and self._forward(definition, record):
+        if going_forward and self._forward(definition, self.store.load(saga_id)):
             self.store.update_saga(saga_id, status=SagaStatus.SUCCEEDED, current_step=None)
-            return self.store.load(saga_id)
-        self._backward(definition, self.store.load(saga_id))
-        return self.store.load(saga_id)
+        elif self.store.load(saga_id).state.status is not SagaStatus.MANUAL_INTERVENTION:
+            self._backward(definition, self.store.load(saga_id))
+        return self._finished(definition, saga_id)
+
+    def _finished(self, definition: SagaDefinition, saga_id: str) -> SagaRecord:
+        record = self.store.load(saga_id)
+        if definition.on_finish is not None:
+            definition.on_finish(record)
+        return record
 
     @staticmethod
     def needs_work(record: SagaRecord) -> bool:
-        """Live sagas, and FAILED ones whose compensation is unfinished, can be (re)run."""
-        if not record.state.terminal:
+        """Live sagas, MANUAL_INTERVENTION ones (continued forward) and FAILED ones whose compensation is
+        unfinished can be (re)run."""
+        if not record.state.terminal or record.state.status is SagaStatus.MANUAL_INTERVENTION:
             return True
         return record.state.status is SagaStatus.FAILED and any(
             step.status is StepStatus.COMPENSATING for step in record.steps
@@ -176,9 +186,10 @@ class SagaEngine:
                     error=error,
                     outcome_unknown=not is_definite(exc),
                 )
+                past = definition.past_point_of_no_return(step.name)
                 self.store.update_saga(
                     state.id,
-                    status=SagaStatus.COMPENSATING,
+                    status=SagaStatus.MANUAL_INTERVENTION if past else SagaStatus.COMPENSATING,
                     last_error=f"{step.name}: {error}",
                     failed_step=step.name,
                 )
@@ -242,6 +253,7 @@ class SagaEngine:
             payload=record.payload,
             idempotency_key=key,
             result=result,
+            attempt=max(state.attempts, 1),
         )
 
     @contextmanager

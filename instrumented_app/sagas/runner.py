@@ -22,6 +22,8 @@ from instrumented_app.sagas.customer_input import NewCustomer
 from instrumented_app.sagas.customer_rows import CustomerRows
 from instrumented_app.sagas.definition import SagaDefinition
 from instrumented_app.sagas.engine import SagaEngine, StepListener
+from instrumented_app.sagas.member_merge import member_merge_saga
+from instrumented_app.sagas.member_merge_store import MergeStore
 from instrumented_app.sagas.postgres import PostgresSagaStore
 from instrumented_app.sagas.records import SagaRecord
 from instrumented_app.telemetry import current_correlation_id
@@ -138,5 +140,8 @@ def open_runner(
         clients=clients,
         store=store,
         engine=engine,
-        definitions={"customer": customer_saga(CustomerRows(conn), clients)},
+        definitions={
+            "customer": customer_saga(CustomerRows(conn), clients),
+            "member_merge": member_merge_saga(MergeStore(conn), clients),
+        },
     )

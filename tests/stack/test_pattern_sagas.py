@@ -10,6 +10,9 @@ saga rows, SaaS records, and what ``sagawatch saga`` commands print.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,8 +26,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from instrumented_app.orders.redrive import redrive
 from instrumented_app.runtime.local import LocalRuntime
+from instrumented_app.saas_clients import SaasClients, SaasEndpoints, open_clients
 from instrumented_app.saas_sim.server import SaasSimulators
 from sagawatch.migrations import apply_migrations
 from sagawatch.stack.aws import MotoServer
@@ -51,12 +54,23 @@ def eventually(probe: Callable[[], T | None], timeout_s: float = 30.0, interval_
 class Stack:
     runtime: LocalRuntime
     info: StackInfo
+    home: Any
     sfn: Any
     dynamodb: Any
+    saas: SaasClients
 
     @property
     def api(self) -> str:
         return self.info.api_endpoint
+
+    def sagawatch(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a ``sagawatch`` command as an operator would, against this stack (its stack.json)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SAGAWATCH_")}
+        env.pop("DATABASE_URL", None)
+        env["SAGAWATCH_HOME"] = str(self.home)
+        return subprocess.run(
+            [sys.executable, "-m", "sagawatch", *args], env=env, capture_output=True, text=True, timeout=120
+        )
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +99,7 @@ def stack(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     try:
         runtime.start()
         info = StackInfo(
-            pid=0,
+            pid=os.getpid(),
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             region=REGION,
             aws_endpoint=endpoint,
@@ -95,12 +109,22 @@ def stack(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             audit_url="",
             saas=saas,
         )
+        home = tmp_path_factory.mktemp("home")
+        info.write(home / "stack.json")
+        clients = open_clients(
+            SaasEndpoints(
+                support_url=saas["support"], commerce_url=saas["commerce"], membership_url=saas["membership"]
+            )
+        )
         yield Stack(
             runtime=runtime,
             info=info,
+            home=home,
             sfn=session.client("stepfunctions", endpoint_url=endpoint),
             dynamodb=session.client("dynamodb", endpoint_url=endpoint),
+            saas=clients,
         )
+        clients.close()
     finally:
         runtime.stop()
         simulators.stop()
@@ -188,15 +212,102 @@ def test_a_failure_at_shipping_is_compensated_and_a_redrive_completes_the_order(
     assert tasks["ReserveInventory"]["status"] == "COMPENSATED"
     assert "ConfirmOrder" not in tasks
 
-    outcome = redrive(stack.sfn, arn)
-    assert outcome.resume_from == "ArrangeShipping"
-    assert outcome.method == "re-run"  # moto has no RedriveExecution
-    redone = _finished(stack, outcome.execution_arn)
-    assert redone["status"] == "SUCCEEDED", redone
+    done = stack.sagawatch("saga", "redrive", arn)
+    assert done.returncode == 0, done.stdout + done.stderr
+    new_arn = f"{arn}.redrive-1"
+    # moto has no RedriveExecution: a re-run from the failed step, under a name of its own
+    assert f"redriven by re-run from ArrangeShipping: {new_arn}" in done.stdout
+    assert f"execution {new_arn}: SUCCEEDED" in done.stdout
     shown = httpx.get(f"{stack.api}/orders/{order_id}").json()
     assert shown["status"] == "SUCCEEDED"
-    assert shown["execution_arn"] == outcome.execution_arn
+    assert shown["execution_arn"] == new_arn
     assert all(v["status"] == "DONE" for v in shown["tasks"].values())
     # What compensation undid was done again, under the next generation.
     assert shown["tasks"]["ProcessPayment"]["generation"] == 2
     assert shown["tasks"]["ArrangeShipping"]["generation"] == 1
+
+
+# --- member merge saga ---
+
+
+def _customer(stack: Stack, cust_no: str) -> None:
+    body = {
+        "cust_no": cust_no,
+        "name": {"family": "Yamada", "given": cust_no},
+        "email": f"{cust_no.lower()}@example.com",
+    }
+    answer = httpx.post(f"{stack.api}/customers", json=body, timeout=60)
+    assert answer.status_code == 201, answer.text
+
+
+def _records(stack: Stack, cust_no: str) -> tuple[int, int]:
+    """How many support users and commerce customers hold ``cust_no``."""
+    support = 1 if stack.saas.support.find_by_external_id(cust_no) else 0
+    return support, len(stack.saas.commerce.find_by_multipass(cust_no))
+
+
+def _aurora(stack: Stack, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(stack.info.aurora_url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def test_a_merge_leaves_one_record_per_system_for_the_target_and_none_for_the_losers(stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:6]
+    target, loser = f"MA{tag}", f"MB{tag}"
+    _customer(stack, target)
+    _customer(stack, loser)
+    answer = httpx.post(f"{stack.api}/members/merge", json={"target": target, "merge": [loser]}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "SUCCEEDED"
+    assert answer.json()["cust_nos"] == [target, loser]
+    assert _records(stack, target) == (1, 1)
+    assert _records(stack, loser) == (0, 0)
+    statuses = dict(
+        _aurora(stack, "SELECT cust_no, status FROM customer WHERE cust_no IN (%s, %s)", target, loser)
+    )
+    assert statuses == {target: "ACTIVE", loser: "DELETED"}
+    assert _aurora(
+        stack, "SELECT target_cust_no, state FROM customer_merge WHERE loser_cust_no = %s", loser
+    ) == [(target, "MERGED")]
+
+
+def test_a_merge_failing_past_the_point_of_no_return_needs_a_person_and_resume_finishes_it(
+    stack: Stack,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    target, loser = f"MC{tag}", f"MD{tag}"
+    _customer(stack, target)
+    _customer(stack, loser)
+    body = {"target": target, "merge": [loser], "faults": {"fail_at": "commerce_losers"}}
+    answer = httpx.post(f"{stack.api}/members/merge", json=body, timeout=60)
+    assert answer.status_code == 202, answer.text
+    seen = answer.json()
+    saga_id = seen["saga_id"]
+    assert seen["status"] == "MANUAL_INTERVENTION"
+    assert seen["failed_step"] == "commerce_losers"
+    # Nothing was compensated: the loser's support user is gone, its commerce customer is not yet.
+    assert _records(stack, loser) == (0, 1)
+    runbook = seen["runbook"]
+    assert [d["step"] for d in runbook["done"]] == [
+        "claim",
+        "support_target",
+        "commerce_target",
+        "support_losers",
+    ]
+    assert [r["step"] for r in runbook["remaining"]] == ["commerce_losers", "retire_losers"]
+    assert runbook["commands"]["finish"] == [f"sagawatch saga resume {saga_id}"]
+    assert {"cust_no": loser, "system": "support"} in [
+        {k: change[k] for k in ("cust_no", "system")} for change in runbook["diff"]
+    ]
+    audit = _aurora(stack, "SELECT status, event FROM saga_audit_log WHERE saga_id = %s ORDER BY id", saga_id)
+    assert audit == [("MANUAL_INTERVENTION", "merge stopped: manual intervention needed")]
+
+    finish = runbook["commands"]["finish"][0].split()
+    done = stack.sagawatch(*finish[1:])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"saga {saga_id}: MANUAL_INTERVENTION -> SUCCEEDED" in done.stdout
+    assert _records(stack, loser) == (0, 0)
+    assert _records(stack, target) == (1, 1)
+    assert _aurora(stack, "SELECT status FROM saga_runbook WHERE saga_id = %s", saga_id) == [("RESOLVED",)]
+    audit = _aurora(stack, "SELECT status FROM saga_audit_log WHERE saga_id = %s ORDER BY id", saga_id)
+    assert audit == [("MANUAL_INTERVENTION",), ("SUCCEEDED",)]
