@@ -89,6 +89,28 @@ def by_cust_no(stack: RunningStack, cust_no: str) -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in rows]
 
 
+def invocations(stack: RunningStack) -> int:
+    """How many times sw-customers ran, by the runtime's START lines in CloudWatch Logs."""
+    logs = aws_session(str(info(stack, "region")), str(info(stack, "aws_endpoint"))).client(
+        "logs", endpoint_url=str(info(stack, "aws_endpoint"))
+    )
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName="/aws/lambda/sw-customers")
+    return sum(1 for page in pages for event in page["events"] if event["message"].startswith("START "))
+
+
+def settled_invocations(stack: RunningStack, timeout_s: float = 10) -> int:
+    """The invocation count once earlier invocations' lines have all been shipped (stable for 1 s)."""
+    deadline = time.monotonic() + timeout_s
+    count = invocations(stack)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        again = invocations(stack)
+        if again == count:
+            return count
+        count = again
+    raise AssertionError(f"the invocation count kept changing for {timeout_s} s")
+
+
 def log_lines(
     stack: RunningStack, correlation_id: str, *, at_least: int, timeout_s: float = 20
 ) -> list[dict[str, Any]]:
@@ -187,6 +209,7 @@ def test_a_customer_is_created_everywhere_once_and_a_replay_starts_nothing(stack
 
 def test_the_gatekeeper_refuses_a_body_without_cust_no_before_the_lambda(stack: RunningStack) -> None:
     correlation_id = f"gk-{uuid.uuid4().hex[:8]}"
+    before = settled_invocations(stack)
     missing = post_customer(stack, body(None, "gk@example.com"), **{"X-Correlation-Id": correlation_id})
     malformed = post_customer(
         stack, body("bad cust no!", "gk@example.com"), **{"X-Correlation-Id": correlation_id}
@@ -196,6 +219,13 @@ def test_the_gatekeeper_refuses_a_body_without_cust_no_before_the_lambda(stack: 
     assert malformed.status_code == 400, malformed.text
     assert "cust_no" in malformed.text
     assert sagas_for(stack, "correlation_id", correlation_id) == []
+    # One request that does reach the function (a 404 for an unknown saga): once its START line has
+    # been shipped, the count shows that it was the only invocation since the two refusals.
+    assert httpx.get(f"{info(stack, 'api_endpoint')}/sagas/unknown").status_code == 404
+    deadline = time.monotonic() + 20
+    while invocations(stack) < before + 1 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert invocations(stack) == before + 1
 
 
 def test_commerce_down_compensates_and_names_the_failing_step(stack: RunningStack) -> None:
