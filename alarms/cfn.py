@@ -48,19 +48,36 @@ def metric_filter_resource(definition: MetricFilterDefinition) -> dict[str, Any]
     }
 
 
-def alarm_resource(definition: AlarmDefinition) -> dict[str, Any]:
-    """``AWS::CloudWatch::Alarm`` takes the ``PutMetricAlarm`` names, except for ``Tags``."""
-    return {"Type": "AWS::CloudWatch::Alarm", "Properties": definition.to_put_metric_alarm()}
+def alarm_resource(definition: AlarmDefinition, topic_ref: str | None = None) -> dict[str, Any]:
+    """``AWS::CloudWatch::Alarm`` takes the ``PutMetricAlarm`` names, except for ``Tags``.
+
+    ``topic_ref`` names the template's ``AWS::SNS::Topic`` resource: OK and ALARM actions become
+    ``{"Ref": topic_ref}``, the topic's ARN once deployed.
+    """
+    properties = definition.to_put_metric_alarm()
+    if topic_ref is not None:
+        properties["AlarmActions"] = [{"Ref": topic_ref}]
+        properties["OKActions"] = [{"Ref": topic_ref}]
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": properties}
 
 
-def to_resources(alarm_set: AlarmSet) -> dict[str, Any]:
+def to_resources(alarm_set: AlarmSet, topic_ref: str | None = None) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for f in alarm_set.metric_filters:
         resources[logical_id("MetricFilter", f.filterName)] = metric_filter_resource(f)
     for a in alarm_set.alarms:
-        resources[logical_id("Alarm", a.AlarmName)] = alarm_resource(a)
+        resources[logical_id("Alarm", a.AlarmName)] = alarm_resource(a, topic_ref)
     return resources
 
 
-def to_yaml(alarm_set: AlarmSet) -> str:
-    return yaml.safe_dump({"Resources": to_resources(alarm_set)}, sort_keys=False, width=110)
+def to_yaml(alarm_set: AlarmSet, topic_ref: str | None = None) -> str:
+    """A ``Resources:`` block to paste into (or merge with) a template."""
+    resources = {"Resources": to_resources(alarm_set, topic_ref)}
+    return yaml.dump(resources, Dumper=_NoAliases, sort_keys=False, width=110)
+
+
+class _NoAliases(yaml.SafeDumper):
+    """CloudFormation rejects YAML aliases (``*id001``): repeated values are written out again."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True

@@ -110,9 +110,18 @@ def template_command(
     api: Annotated[
         list[str] | None, typer.Option("--api", help="NAME:STAGE of a REST API (repeatable).")
     ] = None,
+    topic_ref: Annotated[
+        str | None,
+        typer.Option("--topic-ref", help="Logical id of the template's AWS::SNS::Topic for the actions."),
+    ] = None,
     use_aws: AwsOption = False,
 ) -> None:
     """Print the standard set as CloudFormation resources (YAML) for the template."""
+    if topic_ref is not None and not topic_ref.isalnum():
+        typer.echo(
+            f"error: --topic-ref {topic_ref!r}: a logical id is alphanumeric, e.g. AlarmTopic", err=True
+        )
+        raise typer.Exit(2)
     settings = _settings()
     if function or dlq or api:
         apis = []
@@ -130,7 +139,7 @@ def template_command(
         alarm_set = standard_set(inventory, settings, settings.topic_arn)
     else:
         alarm_set = _alarm_set(_target(use_aws), settings, create_topic=False)
-    typer.echo(to_yaml(alarm_set), nl=False)
+    typer.echo(to_yaml(alarm_set, topic_ref), nl=False)
 
 
 def status_command(

@@ -122,6 +122,7 @@ def test_the_template_output_is_valid_cloudformation(tmp_path: Path) -> None:
         "Unit": "Count",
     }
     assert resources["AlarmSagawatchStuckSagas"]["Type"] == "AWS::CloudWatch::Alarm"
+    assert resources["AlarmSagawatchStuckSagas"]["Properties"]["AlarmActions"] == [TOPIC]
     template = tmp_path / "alarms.yaml"
     template.write_text('AWSTemplateFormatVersion: "2010-09-09"\n' + text)
     lint = subprocess.run(
@@ -155,3 +156,21 @@ def test_finer_buckets_split_a_minute_and_sixty_seconds_is_exactly_cloudwatch_lo
     }
     assert request["MetricData"][1]["StorageResolution"] == 1
     assert request["MetricData"][1]["Timestamp"] == datetime.fromtimestamp(base / 1000 + 10, UTC)
+
+
+def test_with_a_topic_ref_the_actions_point_at_the_templates_own_topic(tmp_path: Path) -> None:
+    text = to_yaml(standard_set(INVENTORY, AlarmSettings(), None), topic_ref="AlarmTopic")
+    resources = yaml.safe_load(text)["Resources"]
+    assert resources["AlarmSagawatchDlqAgeJobsDlq"]["Properties"]["OKActions"] == [{"Ref": "AlarmTopic"}]
+    template = tmp_path / "alarms.yaml"
+    template.write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\n' + text + "  AlarmTopic:\n    Type: AWS::SNS::Topic\n"
+    )
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(template), "--regions", "us-east-1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
