@@ -16,4 +16,9 @@ from sagawatch.stack_info import StackInfo
 Demo = Callable[[StackInfo, Callable[[str], None]], bool]
 
 #: pattern name -> "module:function"; imported only when that demo runs.
-DEMOS: dict[str, str] = {}
+DEMOS: dict[str, str] = {
+    "crud": "instrumented_app.demo.crud:run",
+    "cqrs": "instrumented_app.demo.cqrs:run",
+    "event_sourcing": "instrumented_app.demo.event_sourcing:run",
+    "event_sourcing_replay": "instrumented_app.demo.event_sourcing:replay",
+}

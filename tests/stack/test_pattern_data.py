@@ -251,3 +251,16 @@ def test_event_sourcing_concurrency_routing_to_both_subscribers_and_an_exact_rep
     assert {line["correlation_id"] for line in received if line["event_id"].startswith(first)} == {
         correlation_id
     }
+
+
+@pytest.mark.parametrize("pattern", ["crud", "cqrs", "event_sourcing", "event_sourcing_replay"])
+def test_each_demo_drives_its_pattern_and_says_what_happened(stack: Stack, pattern: str) -> None:
+    import importlib
+
+    from instrumented_app.demo import DEMOS
+
+    module_name, function_name = DEMOS[pattern].split(":")
+    said: list[str] = []
+    assert getattr(importlib.import_module(module_name), function_name)(stack.info, said.append), said
+    assert said, "a demo says what it did"
+    print("\n".join(said))
