@@ -166,6 +166,36 @@ def _endpoints(target: Target) -> SaasEndpoints:
     )
 
 
+@app.command("runbook")
+def runbook_command(
+    saga_id: Annotated[str, typer.Argument(help="The saga that needed a person.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The entry as JSON.")] = False,
+) -> None:
+    """The runbook entry of a saga stopped past its point of no return: what was done, what remains,
+    the commands to finish or undo it, and the before/after diff. Exit 1 when it has none."""
+    from instrumented_app.sagas.member_merge_store import MergeStore
+
+    with closing(_connect(find_target(get_settings()))) as conn:
+        entry = MergeStore(conn).runbook(saga_id)
+    if entry is None:
+        typer.echo(f"saga {saga_id} has no runbook entry", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps(entry, indent=2, default=str))
+        return
+    typer.echo(f"runbook of saga {saga_id} ({entry['saga_type']}): {entry['status']}")
+    typer.echo(f"  stopped at {entry['failed_step']}: {entry['error']}")
+    for item in entry["done"]:
+        typer.echo(f"  done:      {item['step']:18} {item['what']}")
+    for item in entry["remaining"]:
+        typer.echo(f"  remaining: {item['step']:18} {item['what']}")
+    for purpose, commands in entry["commands"].items():
+        for command in commands:
+            typer.echo(f"  {purpose + ':':10} {command}")
+    for change in entry["diff"]:
+        typer.echo(f"  diff: {change['cust_no']} {change['system']}: {change['before']} -> {change['after']}")
+
+
 @app.command("redrive")
 def redrive_command(
     execution_arn: Annotated[str, typer.Argument(help="The failed Step Functions execution (its ARN).")],

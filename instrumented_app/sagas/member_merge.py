@@ -144,8 +144,11 @@ def runbook_for(record: SagaRecord, changes: list[dict[str, Any]]) -> RunbookEnt
         if s.status is not StepStatus.SUCCEEDED
     ]
     losers = list(record.payload.get("losers", []))
-    keys = " ".join(f"--key {k}" for k in losers)
     quoted = ", ".join(f"'{k}'" for k in losers)
+    # Undo brings the losers back from Aurora, which still holds their rows: release the claims, then
+    # the reconciler re-creates their SaaS records (with new ids: the deleted ones cannot come back).
+    # ``--key-to L-`` ends the range just after L: "-" is the smallest character a cust_no may hold.
+    reconcile = [f"sagawatch reconcile --full --apply --key-from {k} --key-to {k}-" for k in losers]
     return RunbookEntry(
         saga_id=saga_id,
         saga_type=record.state.type,
@@ -157,11 +160,9 @@ def runbook_for(record: SagaRecord, changes: list[dict[str, Any]]) -> RunbookEnt
             "inspect": [f"sagawatch saga show {saga_id}", f"sagawatch saga runbook {saga_id}"],
             "finish": [f"sagawatch saga resume {saga_id}"],
             "undo": [
-                # Bring the losers back from Aurora, which still holds their rows: release the claims and
-                # let the reconciler re-create their SaaS records (new ids: the old ones are gone).
-                f'psql "$AURORA_URL" -c "UPDATE customer SET status = \'ACTIVE\', updated_at = now()'
+                f'psql "$DATABASE_URL" -c "UPDATE customer SET status = \'ACTIVE\', updated_at = now()'
                 f" WHERE cust_no IN ({quoted}); DELETE FROM customer_merge WHERE saga_id = '{saga_id}'\"",
-                f"sagawatch reconcile --full --apply {keys}".strip(),
+                *reconcile,
             ],
         },
         diff=changes,
