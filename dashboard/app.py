@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import streamlit as st
@@ -26,6 +26,8 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "queues": ("Queues and DLQs", ":material/inbox:", "dashboard.pages.queues:render"),
     "trace": ("Trace inspector", ":material/timeline:", "dashboard.pages.trace:render"),
 }
+
+T = TypeVar("T")
 
 DEFAULT_PAGE = "overview"
 REFRESH_ENV = "SAGAWATCH_DASHBOARD_REFRESH_S"
@@ -68,11 +70,11 @@ def refresh_every() -> float | None:
     return value if value > 0 else None
 
 
-def with_store(body: Callable[[psycopg.Connection[dict[str, Any]]], None]) -> None:
-    """Run ``body`` with an audit-store connection; a missing store or table is explained, not raised."""
+def with_store(body: Callable[[psycopg.Connection[dict[str, Any]]], T]) -> T | None:
+    """``body`` run with an audit-store connection; a missing store or table is explained (None)."""
     try:
         with connect() as conn:
-            body(conn)
+            return body(conn)
     except AuditStoreUnavailable as exc:
         st.error(str(exc))
     except psycopg.errors.UndefinedTable as exc:
@@ -81,6 +83,7 @@ def with_store(body: Callable[[psycopg.Connection[dict[str, Any]]], None]) -> No
             f"{redact(str(exc)).splitlines()[0]}). `sagawatch up` applies its migrations; "
             "this page fills in once the collectors have run."
         )
+    return None
 
 
 def _sidebar() -> None:

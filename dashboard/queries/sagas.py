@@ -1,0 +1,167 @@
+"""The sagas page's data: a filtered list (stuck and failed first) and one saga with its steps.
+
+Filters are a pydantic model so a bad value from a query parameter is refused with the field named.
+A saga's runbook entry is shown when the store has one: the collectors copy it into a ``runbook``-named
+column of ``sagas`` once the member-merge saga records it in Aurora; until then the page says so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from pydantic import BaseModel, Field
+
+from dashboard.db import fetch_all, table_exists
+from dashboard.masking import mask_text
+
+Conn = psycopg.Connection[dict[str, Any]]
+
+STATUSES = ("PENDING", "RUNNING", "COMPENSATING", "SUCCEEDED", "COMPENSATED", "FAILED", "MANUAL_INTERVENTION")
+#: How a list is ordered: stuck first, then those a person must act on, then the live ones.
+STATUS_PRIORITY = {"MANUAL_INTERVENTION": 0, "FAILED": 1, "COMPENSATING": 2, "RUNNING": 3, "PENDING": 4}
+COMPENSATION_STATUSES = ("COMPENSATING", "COMPENSATED")
+MAX_ROWS = 2000
+
+
+class SagaFilters(BaseModel):
+    """What the operator narrowed the list to; empty means "any"."""
+
+    types: list[str] = Field(default_factory=list)
+    statuses: list[str] = Field(default_factory=list)
+    idle_min: float | None = Field(default=None, ge=0, description="not moved for at least this many minutes")
+    step: str | None = None
+    correlation_id: str | None = None
+    only_problems: bool = False
+    limit: int = Field(default=200, ge=1, le=MAX_ROWS)
+
+
+class SagaRow(BaseModel):
+    saga_id: str
+    saga_type: str
+    status: str
+    stuck: bool
+    current_step: str | None
+    attempts: int
+    correlation_id: str | None
+    updated_at: datetime
+    idle_s: float
+    last_error: str | None
+
+
+class Facets(BaseModel):
+    types: list[str]
+    statuses: list[str]
+    steps: list[str]
+
+
+class StepRow(BaseModel):
+    seq: int
+    name: str
+    status: str
+    idempotency_key: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+    @property
+    def is_compensation(self) -> bool:
+        return self.status in COMPENSATION_STATUSES
+
+
+class SagaDetail(BaseModel):
+    saga: dict[str, Any]
+    steps: list[StepRow]
+    runbook: str | None
+    trace_ids: list[str]
+
+    @property
+    def compensations(self) -> list[StepRow]:
+        return [s for s in self.steps if s.is_compensation]
+
+
+def facets(conn: Conn) -> Facets:
+    """The values the filters offer: the types, statuses and steps the store holds."""
+    types = [r["v"] for r in fetch_all(conn, "SELECT DISTINCT saga_type AS v FROM sagas ORDER BY 1")]
+    steps = [
+        r["v"]
+        for r in fetch_all(
+            conn, "SELECT DISTINCT current_step AS v FROM sagas WHERE current_step IS NOT NULL ORDER BY 1"
+        )
+    ]
+    return Facets(types=types, statuses=list(STATUSES), steps=steps)
+
+
+def list_sagas(conn: Conn, filters: SagaFilters) -> list[SagaRow]:
+    """Sagas matching ``filters``: stuck first, then by status priority, most recently moved first."""
+    where = ["true"]
+    params: list[Any] = []
+    if filters.types:
+        where.append("saga_type = ANY(%s)")
+        params.append(filters.types)
+    if filters.statuses:
+        where.append("status = ANY(%s)")
+        params.append(filters.statuses)
+    if filters.idle_min is not None:
+        where.append("updated_at <= now() - make_interval(secs => %s)")
+        params.append(filters.idle_min * 60)
+    if filters.step:
+        where.append("current_step = %s")
+        params.append(filters.step)
+    if filters.correlation_id:
+        where.append("correlation_id = %s")
+        params.append(filters.correlation_id.strip())
+    if filters.only_problems:
+        where.append("(stuck OR status IN ('FAILED', 'MANUAL_INTERVENTION'))")
+    priority = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_PRIORITY.items())
+    rows = fetch_all(
+        conn,
+        "SELECT saga_id, saga_type, status, stuck, current_step, attempts, correlation_id, updated_at,"
+        " extract(epoch FROM now() - updated_at) AS idle_s, last_error FROM sagas"
+        f" WHERE {' AND '.join(where)}"
+        f" ORDER BY stuck DESC, CASE status {priority} ELSE 9 END, updated_at DESC LIMIT %s",
+        (*params, filters.limit),
+    )
+    return [SagaRow.model_validate({**r, "last_error": mask_text(r["last_error"]) or None}) for r in rows]
+
+
+def _runbook(saga: dict[str, Any]) -> str | None:
+    for column, value in saga.items():
+        if "runbook" in column and value:
+            return mask_text(str(value))
+    return None
+
+
+def saga_detail(conn: Conn, saga_id: str) -> SagaDetail | None:
+    """One saga, its steps in order and the traces that carry its correlation id; None if unknown."""
+    rows = fetch_all(conn, "SELECT * FROM sagas WHERE saga_id = %s", (saga_id,))
+    if not rows:
+        return None
+    saga = rows[0]
+    steps = fetch_all(
+        conn,
+        "SELECT seq, name, status, idempotency_key, started_at, finished_at, error FROM saga_steps"
+        " WHERE saga_id = %s ORDER BY seq",
+        (saga_id,),
+    )
+    trace_ids: list[str] = []
+    if saga.get("correlation_id") and table_exists(conn, "spans"):
+        trace_ids = [
+            r["trace_id"]
+            for r in fetch_all(
+                conn,
+                "SELECT trace_id FROM spans WHERE correlation_id = %s GROUP BY trace_id"
+                " ORDER BY min(start_time) LIMIT 20",
+                (saga["correlation_id"],),
+            )
+        ]
+    for key in ("last_error", "error", "cause"):
+        if saga.get(key):
+            saga[key] = mask_text(str(saga[key]))
+    return SagaDetail(
+        saga=saga,
+        steps=[StepRow.model_validate({**s, "error": mask_text(s["error"]) or None}) for s in steps],
+        runbook=_runbook(saga),
+        trace_ids=trace_ids,
+    )
