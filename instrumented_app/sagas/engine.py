@@ -171,8 +171,9 @@ class SagaEngine:
             if row.status is StepStatus.SUCCEEDED:
                 continue
             self._announce(state, step.name, "do")
-            self.store.update_saga(state.id, current_step=step.name)
-            self.store.update_step(state.id, row.seq, status=StepStatus.RUNNING, started=True)
+            self.store.update_step(
+                state.id, row.seq, status=StepStatus.RUNNING, started=True, current_step=step.name
+            )
             try:
                 with self._span(state, step.name, "do"):
                     result = step.do(self._context(record, step, row.idempotency_key, row.result))
@@ -222,8 +223,7 @@ class SagaEngine:
     def _compensate(self, record: SagaRecord, step: Step, row: StepRecord) -> bool:
         state = record.state
         self._announce(state, step.name, "compensate")
-        self.store.update_saga(state.id, current_step=step.name)
-        self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATING)
+        self.store.update_step(state.id, row.seq, status=StepStatus.COMPENSATING, current_step=step.name)
         if step.compensate is not None:
             context = self._context(record, step, row.compensation_key, row.result)
             for attempt in range(1, self.compensation_attempts + 1):

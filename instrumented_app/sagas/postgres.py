@@ -111,6 +111,7 @@ class PostgresSagaStore:
         error: str | None = KEEP,
         result: dict[str, Any] | None = KEEP,
         outcome_unknown: bool | None = None,
+        current_step: str | None = KEEP,
     ) -> None:
         changes: list[sql.Composable] = [sql.SQL("status = %s")]
         values: list[Any] = [status.value]
@@ -133,7 +134,13 @@ class PostgresSagaStore:
         with self.conn.transaction():
             if self.conn.execute(query, [*values, saga_id, seq]).rowcount != 1:
                 raise SagaNotFound(saga_id)
-            self.conn.execute("UPDATE saga SET updated_at = now() WHERE id = %s", (saga_id,))
+            if current_step is KEEP:
+                self.conn.execute("UPDATE saga SET updated_at = now() WHERE id = %s", (saga_id,))
+            else:
+                self.conn.execute(
+                    "UPDATE saga SET updated_at = now(), current_step = %s WHERE id = %s",
+                    (current_step, saga_id),
+                )
 
     def list_sagas(
         self,

@@ -79,8 +79,10 @@ class SagaStore(Protocol):
         error: str | None = KEEP,
         result: dict[str, Any] | None = KEEP,
         outcome_unknown: bool | None = None,
+        current_step: str | None = KEEP,
     ) -> None:
-        """Change one step's row (``started``/``finished`` stamp the times) and touch the saga."""
+        """Change one step's row (``started``/``finished`` stamp the times) and, in the same
+        transaction, touch the saga (and set its ``current_step`` when given)."""
 
     def list_sagas(
         self,

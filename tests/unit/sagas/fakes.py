@@ -61,8 +61,11 @@ class MemoryStore:
         error: str | None = KEEP,
         result: dict[str, Any] | None = KEEP,
         outcome_unknown: bool | None = None,
+        current_step: str | None = KEEP,
     ) -> None:
         step = self.sagas[saga_id].steps[seq]
+        if current_step is not KEEP:
+            self.sagas[saga_id].state.current_step = current_step
         step.status = status
         now = datetime.now(UTC)
         if started:
