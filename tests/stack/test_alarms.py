@@ -4,8 +4,8 @@ Traffic with a 30% support error rate makes the alarm of ``sw-customers`` go to 
 evaluation periods (10 s periods here), and back to OK once the faults stop; both transitions are
 in the audit store with CloudWatch's reasons, and ``describe_alarms`` agrees.
 
-Until ``sagawatch up`` starts the loop itself, this test starts it in the test process against
-the running stack, with ``start_local_loop`` as ``up`` will (and 10 s periods).
+The alarm loop is the one ``sagawatch up`` runs, given 10 s periods through ``SAGAWATCH_ALARMS_*``
+(``stack_env`` drops the test's own ``SAGAWATCH_*`` variables, so these are added to it).
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from alarms.engine import start_local_loop
-from alarms.settings import AlarmSettings
 from alarms.store import AlarmStore, StoredTransition
 from sagawatch.aws import aws_session
 from sagawatch.stack_info import StackInfo
+from tests.stack import conftest
 from tests.stack.conftest import RunningStack, start_stack, stop_stack
 
 pytestmark = pytest.mark.slow
@@ -86,9 +85,21 @@ class Traffic:
             thread.join(60)
 
 
+#: Short periods for the stack's own alarm loop, so a transition takes seconds rather than minutes.
+ALARM_ENV = {
+    "SAGAWATCH_ALARMS_PERIOD_S": str(PERIOD_S),
+    "SAGAWATCH_ALARMS_LOG_METRIC_RESOLUTION_S": str(PERIOD_S),
+    "SAGAWATCH_ALARMS_INTERVAL_S": str(INTERVAL_S),
+    "SAGAWATCH_ALARMS_INVENTORY_INTERVAL_S": "5",
+}
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("alarms") / "home", timeout_s=90)
+    with pytest.MonkeyPatch.context() as patch:
+        plain = conftest.stack_env
+        patch.setattr(conftest, "stack_env", lambda home: {**plain(home), **ALARM_ENV})
+        running = start_stack(tmp_path_factory.mktemp("alarms") / "home", timeout_s=90)
     yield running
     stop_stack(running)
 
@@ -106,10 +117,6 @@ def test_support_errors_raise_the_customer_saga_alarm_and_it_clears_when_they_st
 ) -> None:
     info = StackInfo.read(stack.home / "stack.json")
     assert info is not None
-    settings = AlarmSettings(
-        period_s=PERIOD_S, log_metric_resolution_s=PERIOD_S, interval_s=INTERVAL_S, inventory_interval_s=5
-    )
-    loop = start_local_loop(info, settings)
     traffic = Traffic(info.api_endpoint)
     traffic.start()
     try:
@@ -130,7 +137,6 @@ def test_support_errors_raise_the_customer_saga_alarm_and_it_clears_when_they_st
     finally:
         set_support_faults(info, {})
         traffic.stop()
-        loop.stop()
 
     assert raised.changed_at.timestamp() - faults_on <= 2 * PERIOD_S + INTERVAL_S + SLACK_S
     assert raised.old_state == "OK"
