@@ -86,6 +86,20 @@ def with_store(body: Callable[[psycopg.Connection[dict[str, Any]]], T]) -> T | N
     return None
 
 
+def kept(key: str, default: Any) -> str:
+    """A widget key whose value outlives the widget (page switches drop widget state): returns the key."""
+    widget_key = f"w_{key}"
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = st.session_state.get(f"keep_{key}", default)
+    return widget_key
+
+
+def keep(key: str) -> Any:
+    value = st.session_state.get(f"w_{key}")
+    st.session_state[f"keep_{key}"] = value
+    return value
+
+
 def _sidebar() -> None:
     choices = sorted({*REFRESH_CHOICES, default_refresh_s()})
     if REFRESH_KEY not in st.session_state:

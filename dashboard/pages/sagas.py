@@ -33,37 +33,23 @@ STATUS_COLOURS = {
 }
 
 
-def kept(key: str, default: Any) -> str:
-    """A widget key whose value outlives the widget (page switches drop widget state): returns the key."""
-    widget_key = f"w_{key}"
-    if widget_key not in st.session_state:
-        st.session_state[widget_key] = st.session_state.get(f"keep_{key}", default)
-    return widget_key
-
-
-def keep(key: str) -> Any:
-    value = st.session_state.get(f"w_{key}")
-    st.session_state[f"keep_{key}"] = value
-    return value
-
-
 def _filters(conn: Conn) -> SagaFilters:
     options = facets(conn)
     cols = st.columns([2, 2, 1, 2, 2])
-    cols[0].multiselect("Type", options.types, key=kept("types", []))
-    cols[1].multiselect("Status", options.statuses, key=kept("statuses", []))
-    cols[2].number_input("Idle ≥ min", min_value=0.0, step=1.0, key=kept("idle_min", 0.0))
-    cols[3].selectbox("Current step", ["(any)", *options.steps], key=kept("step", "(any)"))
-    cols[4].text_input("Correlation id", key=kept("correlation_id", ""))
-    st.toggle("Only stuck, failed or needing a person", key=kept("only_problems", False))
-    step = keep("step")
+    cols[0].multiselect("Type", options.types, key=app.kept("types", []))
+    cols[1].multiselect("Status", options.statuses, key=app.kept("statuses", []))
+    cols[2].number_input("Idle ≥ min", min_value=0.0, step=1.0, key=app.kept("idle_min", 0.0))
+    cols[3].selectbox("Current step", ["(any)", *options.steps], key=app.kept("step", "(any)"))
+    cols[4].text_input("Correlation id", key=app.kept("correlation_id", ""))
+    st.toggle("Only stuck, failed or needing a person", key=app.kept("only_problems", False))
+    step = app.keep("step")
     return SagaFilters(
-        types=keep("types") or [],
-        statuses=keep("statuses") or [],
-        idle_min=keep("idle_min") or None,
+        types=app.keep("types") or [],
+        statuses=app.keep("statuses") or [],
+        idle_min=app.keep("idle_min") or None,
         step=None if step in (None, "(any)") else step,
-        correlation_id=(keep("correlation_id") or "").strip() or None,
-        only_problems=bool(keep("only_problems")),
+        correlation_id=(app.keep("correlation_id") or "").strip() or None,
+        only_problems=bool(app.keep("only_problems")),
     )
 
 
