@@ -21,4 +21,6 @@ DEMOS: dict[str, str] = {
     "cqrs": "instrumented_app.demo.cqrs:run",
     "event_sourcing": "instrumented_app.demo.event_sourcing:run",
     "event_sourcing_replay": "instrumented_app.demo.event_sourcing:replay",
+    "order_saga": "instrumented_app.demo.order_saga:run",
+    "member_merge": "instrumented_app.demo.member_merge:run",
 }

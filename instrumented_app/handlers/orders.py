@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import ValidationError
 
 from instrumented_app.orders.config import OrdersConfig
-from instrumented_app.orders.ledger import DynamoDBTaskLedger
+from instrumented_app.orders.ledger import DynamoDBTaskLedger, TaskRecord
 from instrumented_app.orders.model import OrderRequest, execution_input, faults_allowed
 from instrumented_app.orders.redrive import latest_execution
 from instrumented_app.telemetry import current_correlation_id, instrumented, log_error, logger, trace_fields
@@ -46,6 +46,11 @@ def _machine_arn() -> str:
 def execution_arn(machine_arn: str, name: str) -> str:
     """``arn:...:stateMachine:M`` -> ``arn:...:execution:M:name`` (how Step Functions names executions)."""
     return machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
+def task_status(record: TaskRecord) -> str:
+    """DONE or COMPENSATED as recorded; a task with only failures counted is FAILED."""
+    return record.status or ("FAILED" if record.failures or record.transient_failures else "PENDING")
 
 
 def _problem(status: int, message: str, **fields: Any) -> Response[Any]:
@@ -119,7 +124,9 @@ def get_order(order_id: str) -> Response[Any]:
             "execution_arn": described["executionArn"],
             "status": described["status"],
             "error": described.get("error"),
-            "tasks": {t.task: {"status": t.status, "generation": t.generation, **t.result} for t in tasks},
+            "tasks": {
+                t.task: {"status": task_status(t), "generation": t.generation, **t.result} for t in tasks
+            },
         },
     )
 

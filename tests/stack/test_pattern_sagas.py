@@ -311,3 +311,14 @@ def test_a_merge_failing_past_the_point_of_no_return_needs_a_person_and_resume_f
     assert _aurora(stack, "SELECT status FROM saga_runbook WHERE saga_id = %s", saga_id) == [("RESOLVED",)]
     audit = _aurora(stack, "SELECT status FROM saga_audit_log WHERE saga_id = %s ORDER BY id", saga_id)
     assert audit == [("MANUAL_INTERVENTION",), ("SUCCEEDED",)]
+
+
+@pytest.mark.parametrize("pattern", ["order_saga", "member_merge"])
+def test_the_demo_shows_the_pattern_working(stack: Stack, pattern: str) -> None:
+    from instrumented_app.demo import DEMOS
+
+    module_name, function_name = DEMOS[pattern].split(":")
+    demo = getattr(__import__(module_name, fromlist=[function_name]), function_name)
+    said: list[str] = []
+    assert demo(stack.info, said.append), "\n".join(said)
+    print("\n".join(said))
