@@ -126,7 +126,13 @@ class Collector:
                     write_errors(audit, [error])
                 report.durations_s[name] = time.monotonic() - part_started
             if self._retention_due():
-                report.retention = enforce(audit, self._retention, self._partitions, self._clock())
+                try:
+                    report.retention = enforce(audit, self._retention, self._partitions, self._clock())
+                except psycopg.Error as exc:  # retention is housekeeping: the next check retries it
+                    log.exception("enforcing retention failed")
+                    error = unreachable("retention_failed", "retention", exc)
+                    report.errors.append(error)
+                    write_errors(audit, [error])
         report.duration_s = time.monotonic() - started
         return report
 
