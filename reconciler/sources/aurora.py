@@ -53,13 +53,22 @@ class AuroraSource:
         return self._stream(query, [watermark.updated_at])
 
     def get_many(self, keys: Sequence[str]) -> Iterator[Record]:
+        """Rows by canonical key: first through the primary key (keys stored as written, the usual
+        case), then ``upper(cust_no)`` for the keys not found that way (a scan without an
+        expression index, so it runs only when some key is stored in lower case or absent)."""
         wanted = sorted(set(keys))
-        query = sql.SQL("SELECT {} FROM customer WHERE upper(cust_no) = ANY(%s)").format(_COLUMNS)
+        exact = sql.SQL("SELECT {} FROM customer WHERE cust_no = ANY(%s)").format(_COLUMNS)
+        folded = sql.SQL("SELECT {} FROM customer WHERE upper(cust_no) = ANY(%s) AND cust_no <> ALL(%s)")
         with self._connect() as conn:
             for start in range(0, len(wanted), self._batch_size):
-                rows = conn.execute(query, [wanted[start : start + self._batch_size]]).fetchall()
-                for row in rows:
-                    yield aurora_record(row)
+                batch = wanted[start : start + self._batch_size]
+                found = [aurora_record(row) for row in conn.execute(exact, [batch]).fetchall()]
+                yield from found
+                rest = sorted(set(batch) - {r.key for r in found})
+                if rest:
+                    query = folded.format(_COLUMNS)
+                    for row in conn.execute(query, [rest, [r.raw_id for r in found]]).fetchall():
+                        yield aurora_record(row)
 
     def rows(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Raw customer rows by canonical key: what a repair re-syncs from."""

@@ -33,11 +33,20 @@ def test_key_range_is_half_open(aurora_url: str) -> None:
 
 
 def test_changed_since_and_get_many(aurora_url: str) -> None:
-    insert_rows(aurora_url, [row(n) for n in range(10)] + [row(10, updated_at=NOW)])
+    insert_rows(
+        aurora_url, [row(n) for n in range(10)] + [row(10, updated_at=NOW), row(11, cust_no="c0000011")]
+    )
     source = AuroraSource(aurora_url, batch_size=3)
     assert [r.key for r in source.changed_since(Watermark(NOW - timedelta(minutes=1)))] == ["C0000010"]
-    found = sorted(r.key for r in source.get_many(["C0000001", "c0000002".upper(), "C0000009", "NOPE"]))
-    assert found == ["C0000001", "C0000002", "C0000009"]
+    found = [
+        (r.key, r.raw_id) for r in source.get_many(["C0000001", "C0000011", "C0000009", "NOPE", "C0000002"])
+    ]
+    assert sorted(found) == [
+        ("C0000001", "C0000001"),
+        ("C0000002", "C0000002"),
+        ("C0000009", "C0000009"),
+        ("C0000011", "c0000011"),  # stored in lower case, found by its canonical key
+    ]
     assert source.rows(["C0000004"])["C0000004"]["email"] == "taro4@example.com"
 
 
