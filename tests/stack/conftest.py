@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +37,14 @@ def stack_env(home: Path) -> dict[str, str]:
     return env
 
 
-def start_stack(home: Path, *args: str, timeout_s: float = 60.0) -> RunningStack:
-    """Start ``sagawatch up`` and wait (bounded) until it publishes its stack file."""
+def start_stack(
+    home: Path, *args: str, timeout_s: float = 60.0, env: Mapping[str, str] | None = None
+) -> RunningStack:
+    """Start ``sagawatch up`` (``env`` added to its environment); wait, bounded, for its stack file."""
     process = subprocess.Popen(
         [*SAGAWATCH, "up", *args],
         cwd=REPO,
-        env=stack_env(home),
+        env={**stack_env(home), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -5,7 +5,7 @@ evaluation periods (10 s periods here), and back to OK once the faults stop; bot
 in the audit store with CloudWatch's reasons, and ``describe_alarms`` agrees.
 
 The alarm loop is the one ``sagawatch up`` runs, given 10 s periods through ``SAGAWATCH_ALARMS_*``
-(``stack_env`` drops the test's own ``SAGAWATCH_*`` variables, so these are added to it).
+(``stack_env`` drops the test's own ``SAGAWATCH_*`` variables, so these are passed to ``start_stack``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import pytest
 from alarms.store import AlarmStore, StoredTransition
 from sagawatch.aws import aws_session
 from sagawatch.stack_info import StackInfo
-from tests.stack import conftest
 from tests.stack.conftest import RunningStack, start_stack, stop_stack
 
 pytestmark = pytest.mark.slow
@@ -96,10 +95,7 @@ ALARM_ENV = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with pytest.MonkeyPatch.context() as patch:
-        plain = conftest.stack_env
-        patch.setattr(conftest, "stack_env", lambda home: {**plain(home), **ALARM_ENV})
-        running = start_stack(tmp_path_factory.mktemp("alarms") / "home", timeout_s=90)
+    running = start_stack(tmp_path_factory.mktemp("alarms") / "home", timeout_s=90, env=ALARM_ENV)
     yield running
     stop_stack(running)
 
