@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from instrumented_app.saas_clients import SaasEndpoints
 from instrumented_app.sagas.answers import error_code_of, http_status, saga_view
+from instrumented_app.sagas.customer import saga_id_for_key
 from instrumented_app.sagas.customer_input import NewCustomer
 from instrumented_app.sagas.records import SagaNotFound
 from instrumented_app.sagas.runner import SagaBusy, SagaRunner, open_runner
@@ -73,9 +74,9 @@ def _bind_step(saga_id: str, saga_type: str, step: str, direction: str) -> None:
     logger.info("saga step %s: %s", direction, step, extra={"direction": direction})
 
 
-def create_customer(customer: NewCustomer, correlation_id: str) -> dict[str, Any]:
+def create_customer(customer: NewCustomer, correlation_id: str, saga_id: str | None = None) -> dict[str, Any]:
     """Run the saga; the answer as ``{"status_code": ..., "body": ...}`` (what idempotency keeps)."""
-    record = runner().start_customer(customer, correlation_id)
+    record = runner().start_customer(customer, correlation_id, saga_id=saga_id)
     status = http_status(record)
     metrics.add_metric(name=f"CustomerSaga{record.state.status.value.title()}", unit="Count", value=1)
     if status == 201:
@@ -96,7 +97,13 @@ def create_customer(customer: NewCustomer, correlation_id: str) -> dict[str, Any
 )
 def create_customer_once(request: dict[str, Any]) -> dict[str, Any]:
     """``request`` is ``{"key": Idempotency-Key, "body": the JSON body, "correlation_id": ...}``."""
-    return create_customer(NewCustomer.model_validate(request["body"]), request["correlation_id"])
+    # The saga id follows from the key: when a crashed invocation's record expires and the client
+    # retries, the retry resumes that saga instead of starting a second one for the same customer.
+    return create_customer(
+        NewCustomer.model_validate(request["body"]),
+        request["correlation_id"],
+        saga_id=saga_id_for_key(request["key"]),
+    )
 
 
 def _idempotency_key() -> str | None:

@@ -10,6 +10,7 @@ gone" is success.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from instrumented_app.saas_clients import (
@@ -25,6 +26,15 @@ from instrumented_app.sagas.definition import SagaDefinition, Step, StepContext
 SAGA_TYPE = "customer"
 #: A customer saga still live this long after it started is stuck, however busy it looks.
 DEADLINE_S = 15 * 60
+
+
+#: Namespace of the saga ids derived from a request's Idempotency-Key.
+_KEYED_SAGAS = uuid.UUID("6f1d2c3e-8a4b-5c6d-9e0f-1a2b3c4d5e6f")
+
+
+def saga_id_for_key(idempotency_key: str) -> str:
+    """The saga id of the request carrying ``idempotency_key``: the same key always names the same saga."""
+    return str(uuid.uuid5(_KEYED_SAGAS, f"customer:{idempotency_key}"))
 
 
 def customer_of(ctx: StepContext) -> NewCustomer:

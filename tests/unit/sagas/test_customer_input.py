@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from instrumented_app.sagas.answers import http_status
+from instrumented_app.sagas.customer import saga_id_for_key
 from instrumented_app.sagas.customer_input import NewCustomer, json_schema_for_api
 from instrumented_app.sagas.records import SagaRecord, StepRecord
 from sagawatch.contracts import SagaState, SagaStatus, StepStatus
@@ -89,3 +90,8 @@ def test_answers_are_201_on_success_409_on_a_refusal_and_502_on_an_outage() -> N
     assert http_status(record(SagaStatus.COMPENSATED, "[CUSTOMER_EXISTS] cust_no C1 already exists")) == 409
     assert http_status(record(SagaStatus.COMPENSATED, "[SAAS_UNAVAILABLE] commerce: HTTP 503")) == 502
     assert http_status(record(SagaStatus.FAILED, "something unexpected")) == 502
+
+
+def test_a_requests_key_names_one_saga() -> None:
+    assert saga_id_for_key("k-1") == saga_id_for_key("k-1")
+    assert saga_id_for_key("k-1") != saga_id_for_key("k-2")
