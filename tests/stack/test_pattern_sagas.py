@@ -57,6 +57,7 @@ class Stack:
     home: Any
     sfn: Any
     dynamodb: Any
+    logs: Any
     saas: SaasClients
 
     @property
@@ -122,6 +123,7 @@ def stack(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             home=home,
             sfn=session.client("stepfunctions", endpoint_url=endpoint),
             dynamodb=session.client("dynamodb", endpoint_url=endpoint),
+            logs=session.client("logs", endpoint_url=endpoint),
             saas=clients,
         )
         clients.close()
@@ -181,6 +183,14 @@ def test_an_order_runs_every_task_once_and_a_duplicate_post_starts_no_second_exe
     machine = done["stateMachineArn"]
     named = [e["name"] for e in stack.sfn.list_executions(stateMachineArn=machine)["executions"]]
     assert named.count(order_id) == 1
+    # Every task's log lines carry the order's correlation id (taken from the execution input).
+    stack.runtime.invoker.flush()
+    functions = ("sw-orders", "sw-order-reserve-inventory", "sw-order-process-payment", "sw-order-confirm")
+    for function in functions:
+        pages = stack.logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function}")
+        messages = [e["message"] for page in pages for e in page["events"]]
+        lines = [json.loads(m) for m in messages if m.startswith("{")]
+        assert any(line.get("correlation_id") == f"corr-{order_id}" for line in lines), function
     shown = httpx.get(f"{stack.api}/orders/{order_id}").json()
     assert shown["status"] == "SUCCEEDED"
     assert {t: v["status"] for t, v in shown["tasks"].items()} == {
