@@ -21,6 +21,9 @@ from instrumented_app.runtime.emf import (
 
 def _powertools_lines(capsys: pytest.CaptureFixture[str], record: Any) -> list[str]:
     metrics = Metrics(namespace="Shop", service="orders")
+    # Powertools keeps one metric set per process, shared by every Metrics instance: start from empty,
+    # whatever an earlier test in this process left unflushed.
+    metrics.clear_metrics()
     record(metrics)
     metrics.flush_metrics()
     return [line for line in capsys.readouterr().out.splitlines() if line]
