@@ -1,4 +1,4 @@
-"""The member merge saga (名寄せ): customers ``merge`` folded into ``target`` in Aurora, support, commerce.
+"""The member merge saga (名寄せ): customers ``merge`` folded into ``target`` in Aurora and every SaaS.
 
 Steps, in order (each idempotent under its key, each finding records by cust_no first):
 
@@ -6,12 +6,14 @@ Steps, in order (each idempotent under its key, each finding records by cust_no 
                         before-snapshot of every record involved is kept as the step's result.
 2. ``support_target``   the target has its support user (made from its Aurora row if missing).
 3. ``commerce_target``  the target has its commerce customer (likewise).
-4. ``support_losers``   the losers' support users are deleted.   <- point of no return
-5. ``commerce_losers``  the losers' commerce customers are deleted.
-6. ``retire_losers``    Aurora: the losers' rows are DELETED, their claims MERGED.
+4. ``membership_target`` the target has its membership member (likewise).
+5. ``support_losers``   the losers' support users are deleted.   <- point of no return
+6. ``commerce_losers``  the losers' commerce customers are deleted.
+7. ``membership_losers`` the losers' members are deleted (else the reconciler finds them orphaned).
+8. ``retire_losers``    Aurora: the losers' rows are DELETED, their claims MERGED.
 
-Steps 1-3 have compensations (release the claim; delete a target record only if this saga made it).
-From step 4 on, a deleted SaaS record cannot be brought back as it was (its id, its history), so a
+Steps 1-4 have compensations (release the claim; delete a target record only if this saga made it).
+From step 5 on, a deleted SaaS record cannot be brought back as it was (its id, its history), so a
 failure there is not compensated: the saga goes to ``MANUAL_INTERVENTION`` and ``on_finish`` writes a
 runbook entry (what was done, what remains, the exact commands to finish or undo), a before/after
 diff and an audit log entry. ``sagawatch saga resume ID`` continues it forward and resolves the entry.
@@ -27,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from instrumented_app.saas_clients import CommerceCustomerInput, SaasClients, SupportUserInput
+from instrumented_app.saas_clients import CommerceCustomerInput, MemberInput, SaasClients, SupportUserInput
 from instrumented_app.sagas.definition import SagaDefinition, Step, StepContext
 from instrumented_app.sagas.engine import SagaEngine
 from instrumented_app.sagas.member_merge_store import CustomerRow, MergeRefused, MergeStore, RunbookEntry
@@ -43,8 +45,10 @@ DESCRIPTIONS = {
     "claim": "claim the losing customers in Aurora (customer_merge) and snapshot every record",
     "support_target": "make sure the target has its support user",
     "commerce_target": "make sure the target has its commerce customer",
+    "membership_target": "make sure the target has its membership member",
     "support_losers": "delete the losing customers' support users",
     "commerce_losers": "delete the losing customers' commerce customers",
+    "membership_losers": "delete the losing customers' membership members",
     "retire_losers": "mark the losing customers' Aurora rows DELETED and their claims MERGED",
 }
 
@@ -104,10 +108,12 @@ def snapshot(store: MergeStore, clients: SaasClients, cust_nos: list[str]) -> di
     shot: dict[str, dict[str, Any]] = {}
     for cust_no in cust_nos:
         user = clients.support.find_by_external_id(cust_no)
+        member = clients.membership.find_by_member_no(cust_no)
         shot[cust_no] = {
             "aurora": rows[cust_no].status if cust_no in rows else None,
             "support": user.id if user else None,
             "commerce": sorted(c.id for c in clients.commerce.find_by_multipass(cust_no)),
+            "membership": member.id if member else None,
         }
     return shot
 
@@ -246,6 +252,26 @@ class MemberMergeSteps:
                 customer_id, idempotency_key=f"{ctx.idempotency_key}:{customer_id}"
             )
 
+    def membership_target(self, ctx: StepContext) -> dict[str, Any]:
+        self._fault(ctx)
+        row = self._target_row(ctx)
+        membership = self.clients.membership
+        found = membership.find_by_member_no(row.cust_no)
+        if found is not None:
+            return {"member_id": found.id, "created": False}
+        member = membership.create_member(
+            MemberInput(member_no=row.cust_no, full_name=row.full_name, email=row.email, phone=row.phone),
+            idempotency_key=ctx.idempotency_key,
+        )
+        return {"member_id": member.id, "created": True}
+
+    def undo_membership_target(self, ctx: StepContext) -> None:
+        if ctx.result and ctx.result.get("created"):
+            member_id = str(ctx.result["member_id"])
+            self.clients.membership.delete_member(
+                member_id, idempotency_key=f"{ctx.idempotency_key}:{member_id}"
+            )
+
     def support_losers(self, ctx: StepContext) -> dict[str, Any]:
         self._fault(ctx)
         deleted = []
@@ -266,6 +292,18 @@ class MemberMergeSteps:
                 )
                 deleted.append(found.id)
         return {"deleted_commerce_customer_ids": deleted}
+
+    def membership_losers(self, ctx: StepContext) -> dict[str, Any]:
+        self._fault(ctx)
+        deleted = []
+        for loser in ctx.payload["losers"]:
+            member = self.clients.membership.find_by_member_no(loser)
+            if member is not None:
+                self.clients.membership.delete_member(
+                    member.id, idempotency_key=f"{ctx.idempotency_key}:{member.id}"
+                )
+                deleted.append(member.id)
+        return {"deleted_member_ids": deleted}
 
     def retire_losers(self, ctx: StepContext) -> dict[str, Any]:
         self._fault(ctx)
@@ -311,8 +349,10 @@ def member_merge_saga(store: MergeStore, clients: SaasClients) -> SagaDefinition
             Step("claim", steps.claim, steps.release),
             Step("support_target", steps.support_target, steps.undo_support_target),
             Step("commerce_target", steps.commerce_target, steps.undo_commerce_target),
+            Step("membership_target", steps.membership_target, steps.undo_membership_target),
             Step("support_losers", steps.support_losers),
             Step("commerce_losers", steps.commerce_losers),
+            Step("membership_losers", steps.membership_losers),
             Step("retire_losers", steps.retire_losers),
         ),
     )

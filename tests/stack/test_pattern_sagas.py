@@ -250,10 +250,11 @@ def _customer(stack: Stack, cust_no: str) -> None:
     assert answer.status_code == 201, answer.text
 
 
-def _records(stack: Stack, cust_no: str) -> tuple[int, int]:
-    """How many support users and commerce customers hold ``cust_no``."""
+def _records(stack: Stack, cust_no: str) -> tuple[int, int, int]:
+    """How many support users, commerce customers and members hold ``cust_no``."""
     support = 1 if stack.saas.support.find_by_external_id(cust_no) else 0
-    return support, len(stack.saas.commerce.find_by_multipass(cust_no))
+    member = 1 if stack.saas.membership.find_by_member_no(cust_no) else 0
+    return support, len(stack.saas.commerce.find_by_multipass(cust_no)), member
 
 
 def _aurora(stack: Stack, query: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -270,8 +271,8 @@ def test_a_merge_leaves_one_record_per_system_for_the_target_and_none_for_the_lo
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "SUCCEEDED"
     assert answer.json()["cust_nos"] == [target, loser]
-    assert _records(stack, target) == (1, 1)
-    assert _records(stack, loser) == (0, 0)
+    assert _records(stack, target) == (1, 1, 1)
+    assert _records(stack, loser) == (0, 0, 0)
     statuses = dict(
         _aurora(stack, "SELECT cust_no, status FROM customer WHERE cust_no IN (%s, %s)", target, loser)
     )
@@ -295,16 +296,21 @@ def test_a_merge_failing_past_the_point_of_no_return_needs_a_person_and_resume_f
     saga_id = seen["saga_id"]
     assert seen["status"] == "MANUAL_INTERVENTION"
     assert seen["failed_step"] == "commerce_losers"
-    # Nothing was compensated: the loser's support user is gone, its commerce customer is not yet.
-    assert _records(stack, loser) == (0, 1)
+    # Nothing was compensated: the loser's support user is gone, its commerce customer and member not yet.
+    assert _records(stack, loser) == (0, 1, 1)
     runbook = seen["runbook"]
     assert [d["step"] for d in runbook["done"]] == [
         "claim",
         "support_target",
         "commerce_target",
+        "membership_target",
         "support_losers",
     ]
-    assert [r["step"] for r in runbook["remaining"]] == ["commerce_losers", "retire_losers"]
+    assert [r["step"] for r in runbook["remaining"]] == [
+        "commerce_losers",
+        "membership_losers",
+        "retire_losers",
+    ]
     assert runbook["commands"]["finish"] == [f"sagawatch saga resume {saga_id}"]
     assert {"cust_no": loser, "system": "support"} in [
         {k: change[k] for k in ("cust_no", "system")} for change in runbook["diff"]
@@ -316,8 +322,8 @@ def test_a_merge_failing_past_the_point_of_no_return_needs_a_person_and_resume_f
     done = stack.sagawatch(*finish[1:])
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"saga {saga_id}: MANUAL_INTERVENTION -> SUCCEEDED" in done.stdout
-    assert _records(stack, loser) == (0, 0)
-    assert _records(stack, target) == (1, 1)
+    assert _records(stack, loser) == (0, 0, 0)
+    assert _records(stack, target) == (1, 1, 1)
     assert _aurora(stack, "SELECT status FROM saga_runbook WHERE saga_id = %s", saga_id) == [("RESOLVED",)]
     audit = _aurora(stack, "SELECT status FROM saga_audit_log WHERE saga_id = %s ORDER BY id", saga_id)
     assert audit == [("MANUAL_INTERVENTION",), ("SUCCEEDED",)]
