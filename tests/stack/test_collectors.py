@@ -2,9 +2,10 @@
 
 One ``sagawatch up`` process; traffic through the API front (diagnostics pings), lines that break the
 contracts written straight into CloudWatch Logs, a queue whose messages end in its DLQ, a saga row made
-to hang in Aurora. Then collector passes (one killed midway as a process, one dying mid-page in-process)
-and the assertions: every CloudWatch line stored exactly once, the DLQ depth SQS reports, the hung saga
-flagged by the first pass after its threshold, collector errors recorded while the pass went on.
+to hang in Aurora. Then collector passes (one killed midway as a process, one dying mid-page in-process,
+two racing each other) and the assertions: every CloudWatch line stored exactly once, the DLQ depth SQS
+reports, the hung saga flagged by the first pass after its threshold, collector errors recorded while
+the pass went on.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +42,11 @@ HANG_THRESHOLD_S = 8.0
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("collectors") / "home")
+    # The stack's own collector loop makes one pass at start, then waits an hour: these tests decide
+    # which collector reads which page (two racing collectors are run on purpose below).
+    running = start_stack(
+        tmp_path_factory.mktemp("collectors") / "home", env={"SAGAWATCH_COLLECT_INTERVAL_S": "3600"}
+    )
     yield running
     stop_stack(running)
 
@@ -206,10 +212,13 @@ def test_collectors_store_every_line_once_sample_dlqs_and_flag_hung_sagas(
     failed_in = ("PaymentDeclined", "PaymentDeclined", "card expired")  # failed state, error, cause
     assert order == ("stepfunctions", "order", f"order-{run}", "FAILED", *failed_in)
     assert order_steps == [("ReserveInventory", "SUCCEEDED"), ("PaymentDeclined", "FAILED")]
-    # 4. passes until the backlog is read (each pass is bounded)
-    for _ in range(50):
-        if not collector.run_once().counts.get("log_lines", 0):
-            break
+    # 4. two collectors racing (other page sizes, so their pages overlap) until the backlog is read
+    rival = Collector(settings, info, limits=PassLimits(log_page_size=3))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(50):
+            passes = [pool.submit(collector.run_once), pool.submit(rival.run_once)]
+            if not sum(done.result().counts.get("log_lines", 0) for done in passes):
+                break
 
     with psycopg.connect(info.audit_url, autocommit=True) as audit:
         expected = cloudwatch_lines(logs)
