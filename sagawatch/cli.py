@@ -30,6 +30,8 @@ LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "reconcile": ("reconciler.cli:app", "Diff Aurora against every SaaS; report and repair drift"),
     "saga": ("instrumented_app.sagas.cli:app", "Sagas: list, show, resume, find stuck"),
     "jobs": ("instrumented_app.jobs.cli:app", "Async jobs: status, DLQ, redrive"),
+    "dlq": ("instrumented_app.jobs.dlq_cli:app", "Dead-letter queues: list and redrive any queue's DLQ"),
+    "traffic": ("instrumented_app.traffic.cli:app", "Drive saga traffic through the API front"),
     "demo": ("instrumented_app.demo.cli:app", "Run one pattern end to end on the running stack"),
     "dashboard": ("dashboard.cli:app", "Open the operators' dashboard (Streamlit) on 127.0.0.1"),
 }

@@ -1,4 +1,4 @@
-"""``POST /api/async`` (202 + job id) and ``GET /api/async/{job_id}``: the queue worker's front door.
+"""``POST /api/async`` (202 + job id), ``GET /api/async/{job_id}`` and ``GET /jobs/{job_id}``: the front door.
 
 The routes live in ``instrumented_app.jobs.api``; this module wires them to the
 table and queue the template names in the function's environment, built once

@@ -1,4 +1,5 @@
-"""``POST /api/async`` and ``GET /api/async/{job_id}`` as Powertools routes, apart from their wiring.
+"""``POST /api/async`` and ``GET /api/async/{job_id}`` (alias ``GET /jobs/{job_id}``) as Powertools
+routes, apart from their wiring.
 
 ``register_routes(app, service)`` adds the routes to a REST resolver; the
 handler module passes a factory that builds the real store and queue once per
@@ -37,6 +38,8 @@ from sagawatch.contracts import IDEMPOTENCY_KEY_HEADER
 #: Longest ``Idempotency-Key`` accepted (the common limit of SaaS APIs).
 MAX_IDEMPOTENCY_KEY = 255
 STATUS_PATH = "/api/async"
+#: ``GET /jobs/{job_id}``: the same status under the name issue 3 gives it.
+JOBS_PATH = "/jobs"
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def register_routes(app: APIGatewayRestResolver, service: Callable[[], JobsServi
         )
 
     @app.get(f"{STATUS_PATH}/<job_id>")
+    @app.get(f"{JOBS_PATH}/<job_id>")
     def get_job(job_id: str) -> Response[Any]:
         job = service().store.get(job_id)
         if job is None:

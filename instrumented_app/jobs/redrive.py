@@ -16,6 +16,9 @@ source queue and puts their ``FAILED`` jobs back to ``PENDING``:
 Jobs are reset before their messages are queued so that a worker taking a
 message at once finds its job ``PENDING``.
 
+With ``store=None`` (any other queue, ``sagawatch dlq``) the messages are
+listed and moved as they are, with no job to read or reset.
+
 Every loop is bounded by ``max_messages`` and by ``MAX_EMPTY_RECEIVES``.
 """
 
@@ -90,7 +93,9 @@ def find_queues(sqs: Any, queue_name: str) -> JobsQueues:
     return JobsQueues(source_url, attributes["QueueArn"], dlq_url, dlq_arn)
 
 
-def list_dlq(sqs: Any, queues: JobsQueues, store: JobStore, max_messages: int = 100) -> list[DeadLetter]:
+def list_dlq(
+    sqs: Any, queues: JobsQueues, store: JobStore | None, max_messages: int = 100
+) -> list[DeadLetter]:
     """Up to ``max_messages`` DLQ messages, each with its job's state; the messages stay in the DLQ."""
     seen: list[dict[str, Any]] = list(_receive_all(sqs, queues.dlq_url, max_messages))
     try:
@@ -102,7 +107,7 @@ def list_dlq(sqs: Any, queues: JobsQueues, store: JobStore, max_messages: int = 
 def redrive(
     sqs: Any,
     queues: JobsQueues,
-    store: JobStore,
+    store: JobStore | None,
     *,
     method: Method = "move",
     max_messages: int = DEFAULT_MAX_MESSAGES,
@@ -122,7 +127,7 @@ def redrive(
 def _move_batch(
     sqs: Any,
     queues: JobsQueues,
-    store: JobStore,
+    store: JobStore | None,
     batch: Sequence[Mapping[str, Any]],
     report: RedriveReport,
     clock: Callable[[], datetime],
@@ -151,7 +156,7 @@ def _move_batch(
 
 
 def _redrive_by_task(
-    sqs: Any, queues: JobsQueues, store: JobStore, max_messages: int, clock: Callable[[], datetime]
+    sqs: Any, queues: JobsQueues, store: JobStore | None, max_messages: int, clock: Callable[[], datetime]
 ) -> RedriveReport:
     report = RedriveReport(method="move-task")
     seen = list(_receive_all(sqs, queues.dlq_url, max_messages))
@@ -170,9 +175,11 @@ def _redrive_by_task(
 
 
 def _reset_job(
-    store: JobStore, message: Mapping[str, Any], report: RedriveReport, clock: Callable[[], datetime]
+    store: JobStore | None, message: Mapping[str, Any], report: RedriveReport, clock: Callable[[], datetime]
 ) -> str | None:
     """Put the message's job back to ``PENDING``; its id, or None when there was nothing to reset."""
+    if store is None:
+        return None
     try:
         job_id = parse_message(message.get("Body"))[0].job_id
         return job_id if store.reset_for_redrive(job_id, clock()) else None
@@ -181,14 +188,14 @@ def _reset_job(
         return None
 
 
-def _undo_reset(store: JobStore, job_id: str, reason: str, clock: Callable[[], datetime]) -> None:
+def _undo_reset(store: JobStore | None, job_id: str, reason: str, clock: Callable[[], datetime]) -> None:
     """A job reset for a message that stayed in the DLQ is ``FAILED`` again, saying why."""
-    job = store.get(job_id)
-    if job is not None:
+    job = store.get(job_id) if store is not None else None
+    if job is not None and store is not None:
         store.fail(job_id, reason, job.retry_count, JobStatus.FAILED, clock())
 
 
-def _dead_letter(message: Mapping[str, Any], store: JobStore) -> DeadLetter:
+def _dead_letter(message: Mapping[str, Any], store: JobStore | None) -> DeadLetter:
     attributes = message.get("MessageAttributes") or {}
     correlation = attributes.get(CORRELATION_ID_ATTRIBUTE, {}).get("StringValue")
     receive_count = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", "0"))
@@ -197,6 +204,8 @@ def _dead_letter(message: Mapping[str, Any], store: JobStore) -> DeadLetter:
         "receive_count": receive_count,
         "correlation_id": correlation,
     }
+    if store is None:
+        return DeadLetter(job_id=None, error=None, **common)
     try:
         job_id = parse_message(message.get("Body"))[0].job_id
     except InvalidJobMessage as exc:
