@@ -318,6 +318,12 @@ def test_a_merge_failing_past_the_point_of_no_return_needs_a_person_and_resume_f
     audit = _aurora(stack, "SELECT status, event FROM saga_audit_log WHERE saga_id = %s ORDER BY id", saga_id)
     assert audit == [("MANUAL_INTERVENTION", "merge stopped: manual intervention needed")]
 
+    shown = stack.sagawatch("saga", "runbook", saga_id)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert f"runbook of saga {saga_id} (member_merge): OPEN" in shown.stdout
+    assert "remaining: commerce_losers" in shown.stdout
+    assert f"finish:    sagawatch saga resume {saga_id}" in shown.stdout
+
     finish = runbook["commands"]["finish"][0].split()
     done = stack.sagawatch(*finish[1:])
     assert done.returncode == 0, done.stdout + done.stderr
