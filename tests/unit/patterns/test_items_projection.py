@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from instrumented_app.items.projection import Delta, Projected, ReadModel, read_change, summary_deltas
+from instrumented_app.items.projection import ReadModel, read_change, row_writes, summarize
 from instrumented_app.items.store import to_attributes
 from tests.unit.patterns.data_aws import moto_dynamodb, read_model_table
 
@@ -38,19 +38,39 @@ def record(name: str, old: dict[str, Any] | None, new: dict[str, Any] | None) ->
     return {"eventID": f"e-{name}", "eventName": name, "eventSource": "aws:dynamodb", "dynamodb": change}
 
 
-def projected(category: str, quantity: int, price: str = "1.50") -> Projected:
-    return Projected(item_id="i1", category=category, quantity=quantity, price=Decimal(price), version=1)
+def test_a_change_writes_its_category_row_and_a_tombstone_where_the_item_left() -> None:
+    insert = read_change(record("INSERT", None, image(1)))
+    same = read_change(record("MODIFY", image(1), image(2, quantity=5)))
+    move = read_change(record("MODIFY", image(2), image(3, category="garden")))
+    remove = read_change(record("REMOVE", image(3, category="garden"), None))
+    assert [(w.category, w.item is None) for w in row_writes(insert)] == [("tools", False)]
+    assert [(w.category, w.item is None) for w in row_writes(same)] == [("tools", False)]
+    assert [(w.category, w.item is None) for w in row_writes(move)] == [("garden", False), ("tools", True)]
+    assert [(w.category, w.item is None) for w in row_writes(remove)] == [("garden", True)]
 
 
-def test_deltas_of_an_insert_a_change_a_move_and_a_removal() -> None:
-    assert summary_deltas(None, projected("a", 2)) == {"a": Delta(1, 2, Decimal("3.00"))}
-    assert summary_deltas(projected("a", 2), projected("a", 5)) == {"a": Delta(0, 3, Decimal("4.50"))}
-    assert summary_deltas(projected("a", 2), projected("b", 2)) == {
-        "a": Delta(-1, -2, Decimal("-3.00")),
-        "b": Delta(1, 2, Decimal("3.00")),
+def test_a_summary_sums_live_rows_and_dates_itself_by_the_latest_change() -> None:
+    rows = [
+        {
+            "deleted": False,
+            "quantity": 2,
+            "value": Decimal("3.00"),
+            "written_at_ms": 10,
+            "projected_at_ms": 15,
+        },
+        {"deleted": True, "quantity": 0, "value": 0, "written_at_ms": 20, "projected_at_ms": 29},
+        {"deleted": False, "quantity": 1, "value": Decimal("0.50"), "written_at_ms": 5, "projected_at_ms": 7},
+    ]
+    assert summarize("tools", rows) == {
+        "category": "tools",
+        "item_count": 2,
+        "total_quantity": 3,
+        "total_value": Decimal("3.50"),
+        "last_written_at_ms": 20,
+        "last_projected_at_ms": 29,
+        "last_lag_ms": 9,
     }
-    assert summary_deltas(projected("a", 2), None) == {"a": Delta(-1, -2, Decimal("-3.00"))}
-    assert summary_deltas(projected("a", 2), projected("a", 2)) == {}
+    assert summarize("tools", []) is None
 
 
 def test_a_removal_ranks_above_the_last_version_and_takes_its_time_from_the_stream() -> None:
@@ -88,8 +108,8 @@ def test_each_change_counts_once_however_often_the_stream_repeats_it(read_model:
         Decimal("61.50"),
     )
     assert summary["last_lag_ms"] == 100
-    state = read_model.item_state("i1")
-    assert state is not None and (state["written_at_ms"], state["projected_at_ms"]) == (2_000, 2_100)
+    row = read_model.item_row("tools", "i1")
+    assert row is not None and (row["written_at_ms"], row["projected_at_ms"]) == (2_000, 2_100)
 
 
 def test_a_move_and_a_removal_leave_both_categories_right_and_a_late_insert_cannot_revive_it(
@@ -106,5 +126,6 @@ def test_a_move_and_a_removal_leave_both_categories_right_and_a_late_insert_cann
     assert tools is not None and garden is not None
     assert (tools["item_count"], tools["total_quantity"], tools["total_value"]) == (0, 0, 0)
     assert (garden["item_count"], garden["total_quantity"], garden["total_value"]) == (0, 0, 0)
-    state = read_model.item_state("i1")
-    assert state is not None and state["deleted"] is True
+    for category in ("tools", "garden"):
+        row = read_model.item_row(category, "i1")
+        assert row is not None and row["deleted"] is True
