@@ -23,4 +23,7 @@ DEMOS: dict[str, str] = {
     "event_sourcing_replay": "instrumented_app.demo.event_sourcing:replay",
     "order_saga": "instrumented_app.demo.order_saga:run",
     "member_merge": "instrumented_app.demo.member_merge:run",
+    "fanout": "instrumented_app.demo.fanout:run",
+    "routing": "instrumented_app.demo.routing:run",
+    "thumbnails": "instrumented_app.demo.thumbnails:run",
 }

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 #: Test stacks set this to "true" so a request may carry ``faults``; anywhere else they are refused.
 FAULTS_ENV = "SAGAWATCH_TEST_FAULTS"
 #: How long a consumer given the "slow" fault sleeps before doing its work.
-SLOW_FAULT_S = 6.0
+SLOW_FAULT_S = 4.0
 
 OrderId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ConsumerName = Literal["inventory", "billing", "notification", "vip_notify", "fraud_check"]
