@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from botocore.exceptions import BotoCoreError, ClientError
 
+from alarms.names import STUCK_SAGAS
 from collectors.errors import CollectorError, unreachable, write_errors
 from collectors.logs.collect import LogCollector
 from collectors.metrics import MetricCollector, write_metric_points
@@ -99,6 +101,7 @@ class Collector:
             self._limits.peek_interval_s,
         )
         self._metrics = MetricCollector(cloudwatch, self._limits.metrics_window_s)
+        self._cloudwatch = cloudwatch
         self._sfn = session.client("stepfunctions", endpoint_url=endpoint)
 
     def run_once(self) -> PassReport:
@@ -185,6 +188,21 @@ class Collector:
         report.counts["sagas"] = len(records)
         report.counts["sagas_stuck"] = sum(1 for _, verdict in assessed if verdict.stuck)
         report.errors += errors
+        self._publish_stuck_sagas(audit, now, report)
+
+    def _publish_stuck_sagas(self, audit: psycopg.Connection, now: datetime, report: PassReport) -> None:
+        """Every pass puts the number of stuck sagas, so the standard alarm sees 0 as well as 1."""
+        row = audit.execute("SELECT count(*) FROM sagas WHERE stuck").fetchone()
+        stuck = int(row[0]) if row else 0
+        try:
+            self._cloudwatch.put_metric_data(
+                Namespace=STUCK_SAGAS.namespace,
+                MetricData=[
+                    {"MetricName": STUCK_SAGAS.name, "Timestamp": now, "Value": stuck, "Unit": "Count"}
+                ],
+            )
+        except (BotoCoreError, ClientError) as exc:
+            report.errors.append(unreachable("cloudwatch_unreachable", "metric:StuckSagas", exc))
 
     def _collect_metrics(self, audit: psycopg.Connection, report: PassReport) -> None:
         result = self._metrics.run(self._clock())

@@ -285,6 +285,19 @@ def test_collectors_store_every_line_once_sample_dlqs_and_flag_hung_sagas(
         assert flagged is not None, loop.last_error
         assert loop.passes - passes_at_threshold >= 1
         assert flagged[1] >= hung_at + timedelta(seconds=HANG_THRESHOLD_S)
+        # ... and the count reaches CloudWatch, where the standard StuckSagas alarm reads it.
+        cloudwatch = aws_session(info.region, info.aws_endpoint).client(
+            "cloudwatch", endpoint_url=info.aws_endpoint
+        )
+        points = cloudwatch.get_metric_statistics(
+            Namespace="sagawatch/audit",
+            MetricName="StuckSagas",
+            StartTime=hung_at - timedelta(minutes=5),
+            EndTime=datetime.now(UTC) + timedelta(minutes=1),
+            Period=60,
+            Statistics=["Maximum"],
+        )["Datapoints"]
+        assert max(point["Maximum"] for point in points) >= 1, points
 
 
 def test_trace_and_collect_commands_on_the_running_stack(stack: RunningStack) -> None:
