@@ -56,7 +56,8 @@ def connect(url: str | None = None) -> Iterator[psycopg.Connection[dict[str, Any
             autocommit=True,
             row_factory=dict_row,
             connect_timeout=CONNECT_TIMEOUT_S,
-            options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            # times on every page in UTC, whatever the server's zone, as CloudWatch and the logs show them
+            options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c timezone=UTC",
         )
     except psycopg.OperationalError as exc:
         raise AuditStoreUnavailable(f"cannot reach the audit store: {redact(str(exc)).strip()}") from exc

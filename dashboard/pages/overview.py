@@ -18,8 +18,8 @@ def _tile(tile: Tile) -> None:
         shown: Any = "n/a" if tile.value is None else f"{tile.value:g}"
         if tile.key == "trace" and tile.value is not None:
             shown = f"{tile.value:g} %"
-        if tile.key == "canary":
-            shown = tile.note
+        if tile.key == "canary" and tile.value is None:
+            shown = tile.note if tile.note.split()[0].isupper() else "n/a"  # a verdict word, else no value
         st.metric(
             tile.label,
             shown,

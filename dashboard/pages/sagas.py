@@ -22,6 +22,14 @@ from dashboard.queries.sagas import SagaDetail, SagaFilters, facets, list_sagas,
 Conn = psycopg.Connection[dict[str, Any]]
 #: Problem sagas offered as links under the table (the table itself is for scanning).
 LINKED_ROWS = 10
+#: Material icons (Streamlit ships the font; the machine may have no emoji font).
+STEP_MARKS = {
+    "SUCCEEDED": ":green[:material/check_circle:]",
+    "FAILED": ":red[:material/error:]",
+    "COMPENSATING": ":violet[:material/undo:]",
+    "COMPENSATED": ":violet[:material/undo:]",
+    "SKIPPED": ":gray[:material/skip_next:]",
+}
 STATUS_COLOURS = {
     "SUCCEEDED": "#2e7d32",
     "COMPENSATED": "#6a1b9a",
@@ -102,24 +110,24 @@ def _timeline(detail: SagaDetail) -> None:
         ]
     )
     colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
-    chart = (
+    bars = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
             x=alt.X("start:T", title="time"),
             x2="end:T",
-            y=alt.Y("step:N", sort=None, title=None),
+            y=alt.Y("step:N", sort=None, title=None, axis=alt.Axis(labelLimit=400)),
             color=alt.Color("status:N", scale=colours),
             tooltip=["step:N", "status:N", "start:T", "end:T", "error:N"],
         )
     )
-    st.altair_chart(chart, width="stretch")
+    starts = bars.mark_point(filled=True, size=60)  # an instant step is a dot, not an invisible bar
+    st.altair_chart(bars + starts, width="stretch")
 
 
 def _steps_table(detail: SagaDetail) -> None:
     for step in detail.steps:
-        mark = "❌" if step.status == "FAILED" else "↩️" if step.is_compensation else "✅"
-        mark = mark if step.status in ("FAILED", "SUCCEEDED", *("COMPENSATING", "COMPENSATED")) else "⏳"
+        mark = STEP_MARKS.get(step.status, ":blue[:material/pending:]")
         line = f"{mark} **{step.seq}. {step.name}** — {step.status}"
         if step.started_at:
             line += f" · started {step.started_at:%H:%M:%S}"
@@ -156,7 +164,9 @@ def _detail_body(conn: Conn, saga_id: str) -> None:
     st.markdown("#### Compensations")
     if detail.compensations:
         for step in detail.compensations:
-            st.markdown(f"↩️ {step.name}: {step.status}" + (f" — {step.error}" if step.error else ""))
+            st.markdown(
+                f":material/undo: {step.name}: {step.status}" + (f" — {step.error}" if step.error else "")
+            )
     else:
         st.caption("No step has been compensated.")
     st.markdown("#### Trace")

@@ -64,7 +64,7 @@ def _waterfall(nodes: list[SpanNode]) -> None:
         .encode(
             x=alt.X("start:T", title=None),
             x2="end:T",
-            y=alt.Y("span:N", sort=None, title=None),
+            y=alt.Y("span:N", sort=None, title=None, axis=alt.Axis(labelLimit=400)),
             color=alt.Color(
                 "outcome:N", scale=alt.Scale(domain=["ok", "error"], range=["#1565c0", "#c62828"])
             ),
@@ -85,10 +85,9 @@ def _log_text(line: Mapping[str, Any]) -> str:
 def _span_rows(nodes: list[SpanNode], logs: dict[str | None, list[Mapping[str, Any]]]) -> None:
     for node in nodes:
         left, right = st.columns([2, 3])
-        mark = "❌ " if node.status_code == "ERROR" else ""
-        left.markdown(
-            f"{'  ' * node.depth}{mark}`{node.name}` · {node.duration_ms:.1f} ms · {node.service or ''}"
-        )
+        mark = ":red[:material/error:] " if node.status_code == "ERROR" else ""
+        indent = "· " * node.depth
+        left.markdown(f"{indent}{mark}`{node.name}` · {node.duration_ms:.1f} ms · {node.service or ''}")
         lines = logs.get(node.span_id, [])[:MAX_LOG_LINES_PER_SPAN]
         if lines:
             right.code("\n".join(_log_text(line) for line in lines), language=None)

@@ -72,7 +72,7 @@ def test_a_correlation_id_link_shows_the_waterfall_with_logs_per_span(
     )
     assert any("accepted" in block and "support said" not in block for block in span_logs)  # root's own lines
     assert "jiro@example.com" not in text
-    assert "❌ `support.create_user`" in text
+    assert ":red[:material/error:] `support.create_user`" in text
     assert any("create_customer saga s-9" in e.proto.label for e in at.get("page_link"))
 
 
