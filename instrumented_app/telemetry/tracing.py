@@ -16,16 +16,20 @@ import threading
 import traceback
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import Span as SdkSpan
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Span, Status, StatusCode
 
 from instrumented_app.telemetry.config import TelemetryConfig
+from instrumented_app.telemetry.correlation import current_correlation_id
 from instrumented_app.telemetry.masking import mask_text
+from sagawatch.contracts import CORRELATION_ID_ATTRIBUTE
 
 #: The longest an invocation waits at its end for its spans to leave.
 FLUSH_TIMEOUT_MS = 3000
@@ -52,6 +56,16 @@ def build_resource(config: TelemetryConfig) -> Resource:
     return Resource.create(attributes)
 
 
+class CorrelationSpanProcessor(SpanProcessor):
+    """Stamps the invocation's correlation id on every span started inside it, the botocore and httpx
+    instrumentors' spans included, so a trace's every span is found by its correlation id."""
+
+    def on_start(self, span: SdkSpan, parent_context: Context | None = None) -> None:
+        correlation_id = current_correlation_id()
+        if correlation_id and (span.attributes is None or CORRELATION_ID_ATTRIBUTE not in span.attributes):
+            span.set_attribute(CORRELATION_ID_ATTRIBUTE, correlation_id)
+
+
 def build_tracer_provider(config: TelemetryConfig) -> TracerProvider:
     """A provider exporting OTLP/HTTP to ``config.traces_endpoint``; without an endpoint, no exporter."""
     provider = TracerProvider(resource=build_resource(config))
@@ -72,6 +86,7 @@ def configure_tracing(config: TelemetryConfig) -> TracerProvider:
             else:
                 _provider = build_tracer_provider(config)
                 trace.set_tracer_provider(_provider)
+            _provider.add_span_processor(CorrelationSpanProcessor())
             # Both instrumentors are process-wide singletons that ignore a second instrument().
             BotocoreInstrumentor().instrument(tracer_provider=_provider)
             HTTPXClientInstrumentor().instrument(tracer_provider=_provider)
