@@ -8,7 +8,6 @@ since there is nowhere to record anything.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from collectors.sagas.stepfunctions import collect_executions
 from collectors.sagas.store import aurora_watermark, settled_executions, write_sagas
 from collectors.settings import PassLimits, RetentionSettings
 from sagawatch.aws import aws_session
+from sagawatch.periodic import PeriodicTask
 from sagawatch.redact import redact
 from sagawatch.settings import Settings
 from sagawatch.stack_info import StackInfo
@@ -212,44 +212,12 @@ class Collector:
         report.errors += result.errors
 
 
-class CollectorLoop:
+class CollectorLoop(PeriodicTask[PassReport]):
     """Runs ``collector.run_once`` every ``interval_s`` on one thread, so passes never overlap."""
 
     def __init__(self, collector: Any, interval_s: float) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s: must be positive, got {interval_s}")
-        self._collector = collector
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.last_report: PassReport | None = None
-        self.last_error: str | None = None
-        self.passes = 0
+        super().__init__(collector.run_once, interval_s, name="collector-loop")
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("CollectorLoop is already started")
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="collector-loop", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """Ask the loop to end and wait (bounded) for the pass in progress to finish."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            if self._thread.is_alive():
-                log.warning("collector pass still running %.0f s after stop", timeout_s)
-        self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            try:
-                self.last_report = self._collector.run_once()
-                self.last_error = None
-            except Exception as exc:  # the loop outlives a bad pass; the next one retries
-                self.last_error = redact(str(exc))
-                log.warning("collector pass failed: %s", self.last_error)
-            self.passes += 1
-            self._stop.wait(max(0.0, self._interval_s - (time.monotonic() - started)))
+    @property
+    def last_report(self) -> PassReport | None:
+        return self.last_result

@@ -80,6 +80,6 @@ def test_interval_must_be_positive_and_start_is_once() -> None:
         CollectorLoop(SlowCollector(0), interval_s=0)
     loop = CollectorLoop(SlowCollector(0), interval_s=1)
     loop.start()
-    with pytest.raises(RuntimeError, match="already started"):
+    with pytest.raises(RuntimeError, match="already running"):
         loop.start()
     loop.stop()
