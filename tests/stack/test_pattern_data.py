@@ -148,9 +148,12 @@ def test_items_crud_with_pagination_and_a_stale_update_refused(stack: Stack) -> 
 def test_the_read_model_follows_inserts_updates_moves_and_deletes_and_reports_its_lag(stack: Stack) -> None:
     shoes, hats = unique_category(), unique_category()
     ids = []
+    correlation_id = f"cqrs-{uuid.uuid4().hex[:8]}"
     for quantity in (2, 3):
         response = stack.http.post(
-            "/items", json={"name": "boot", "category": shoes, "price": "10.50", "quantity": quantity}
+            "/items",
+            json={"name": "boot", "category": shoes, "price": "10.50", "quantity": quantity},
+            headers={"X-Correlation-Id": correlation_id},
         )
         ids.append(response.json()["item_id"])
     moved = stack.http.put(f"/items/{ids[0]}", json={"version": 1, "category": hats, "quantity": 4})
@@ -171,6 +174,9 @@ def test_the_read_model_follows_inserts_updates_moves_and_deletes_and_reports_it
     lines = stack.log_lines("sw-items-projection")
     projected = [line for line in lines if line.get("message") == "item change projected"]
     assert {line["item_id"] for line in projected} >= set(ids)
+    # The projection of each insert runs under the correlation id of the request that wrote it.
+    inserts = [line for line in projected if line["item_id"] in ids and line["event_name"] == "INSERT"]
+    assert len(inserts) == 2 and {line["correlation_id"] for line in inserts} == {correlation_id}
 
     def lag_points() -> list[dict[str, Any]]:
         stats = stack.cloudwatch.get_metric_statistics(
