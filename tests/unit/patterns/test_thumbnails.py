@@ -4,6 +4,7 @@ thumbnail fails permanently with an error code (so the handler stops instead of 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -72,3 +73,46 @@ def test_an_oversized_upload_or_a_pixel_bomb_fails_permanently(monkeypatch: pyte
 
 def test_thumbnails_go_under_their_size() -> None:
     assert thumbnail_key(256, "photos/cat one.jpg") == "thumbnails/256/photos/cat one.jpg"
+
+
+class FakeS3:
+    """Just the S3 calls the handler makes, over a dict of objects."""
+
+    class exceptions:
+        class NoSuchKey(Exception):
+            pass
+
+    def __init__(self, objects: dict[tuple[str, str], bytes]) -> None:
+        self.objects = objects
+        self.reads = 0
+        self.written: dict[str, tuple[bytes, str]] = {}
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        self.reads += 1
+        if (Bucket, Key) not in self.objects:
+            raise self.exceptions.NoSuchKey(Key)
+        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str, **_: Any) -> None:
+        self.written[Key] = (Body, ContentType)
+
+
+def test_the_handler_writes_each_size_and_gives_up_at_once_on_what_cannot_be_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from instrumented_app.handlers.thumbnails import make_thumbnails
+
+    s3 = FakeS3({("up", "a/b.png"): image_bytes(640, 480, "PNG")})
+    written = make_thumbnails(s3, "up", "a/b.png", 1000, "thumbs")
+    assert written == ["thumbnails/128/a/b.png", "thumbnails/256/a/b.png", "thumbnails/512/a/b.png"]
+    assert {content_type for _, content_type in s3.written.values()} == {"image/png"}
+
+    with pytest.raises(PermanentFailure) as gone:
+        make_thumbnails(s3, "up", "deleted.png", 1000, "thumbs")
+    assert gone.value.error_code == "THUMBNAIL_SOURCE_GONE"
+    monkeypatch.setattr(thumbnails, "MAX_SOURCE_BYTES", 10)
+    reads = s3.reads
+    with pytest.raises(PermanentFailure) as large:
+        make_thumbnails(s3, "up", "a/b.png", 11, "thumbs")
+    assert large.value.error_code == "THUMBNAIL_SOURCE_TOO_LARGE"
+    assert s3.reads == reads  # refused from the event's size, before any download
