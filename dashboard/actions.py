@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import getpass
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any
 
 import psycopg
 from pydantic import BaseModel, Field, field_validator
@@ -29,6 +31,8 @@ OPERATOR_ENV = "SAGAWATCH_OPERATOR"
 DEFAULT_TIMEOUT_S = 300.0
 #: Output kept in the audit log (the tail, which holds the summary).
 OUTPUT_LIMIT = 8_000
+#: How often a running action's deadline is checked while it is quiet.
+POLL_S = 0.5
 
 
 class ActionSpec(BaseModel):
@@ -115,6 +119,13 @@ def run_action(
     return ActionResult(action_id=action_id, exit_code=exit_code, output=output)
 
 
+def _pump(stream: IO[str], pending: queue.Queue[str | None]) -> None:
+    """Hand each output line to the waiting caller; ``None`` when the process closes its output."""
+    for raw in stream:
+        pending.put(raw)
+    pending.put(None)
+
+
 def _run(
     argv: Sequence[str],
     lines: list[str],
@@ -122,7 +133,12 @@ def _run(
     timeout_s: float,
     env: dict[str, str] | None,
 ) -> int:
+    """Run ``argv`` until it ends or ``timeout_s`` passes (then kill it); lines are masked as they come.
+
+    Output is read in a thread so a process that goes quiet cannot hold the caller past the deadline.
+    """
     deadline = time.monotonic() + timeout_s
+    stopped = f"stopped: still running after {timeout_s:g} s"
     with subprocess.Popen(
         list(argv),
         stdout=subprocess.PIPE,
@@ -132,22 +148,26 @@ def _run(
         env={**os.environ, **(env or {})},
     ) as process:
         assert process.stdout is not None
-        for raw in process.stdout:  # ends when the process closes its output
+        pending: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_pump, args=(process.stdout, pending), daemon=True).start()
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                raw = pending.get(timeout=min(remaining, POLL_S))
+            except queue.Empty:
+                continue
+            if raw is None:  # output closed: the process is ending
+                try:
+                    return process.wait(timeout=max(remaining, POLL_S))
+                except subprocess.TimeoutExpired:
+                    break
             line = mask_text(raw.rstrip("\n"))
             lines.append(line)
             if on_line is not None:
                 on_line(line)
-            if time.monotonic() > deadline:
-                process.kill()
-                lines.append(f"stopped: still running after {timeout_s:.0f} s")
-                break
-        try:
-            return process.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            lines.append(f"stopped: still running after {timeout_s:.0f} s")
-            process.wait()
-            return -9
+        process.kill()
+        process.wait()
+        lines.append(stopped)
+        return -9
 
 
 def recent_actions(conn: psycopg.Connection[Any], target: str | None = None, limit: int = 20) -> list[Any]:

@@ -24,9 +24,15 @@ _DIGITS = re.compile(r"\d")
 
 
 def _phone(match: re.Match[str]) -> str:
-    digits = len(_DIGITS.findall(match.group(0)))
-    looks_like_phone = 9 <= digits <= 15 and (match.group(0).startswith(("+", "0", "(")) or digits >= 10)
-    return PHONE_MASK if looks_like_phone else match.group(0)
+    """9 to 15 digits that start like a dialled number (+, 0, a parenthesis) or come in groups.
+
+    A bare run of digits without a leading ``+``/``0`` is a count or an epoch, not a phone.
+    """
+    found = match.group(0)
+    digits = len(_DIGITS.findall(found))
+    dialled = found.startswith(("+", "0", "("))
+    grouped = not found.isdigit()
+    return PHONE_MASK if 9 <= digits <= 15 and (dialled or (grouped and digits >= 10)) else found
 
 
 def mask_text(text: str | None) -> str:
