@@ -74,7 +74,6 @@ def only_span(exporter: InMemorySpanExporter, name: str) -> ReadableSpan:
     return found[0]
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def _instrumented_for_these_tests() -> None:
     """botocore and httpx instrumented as in a Lambda worker (the root conftest takes it out after
