@@ -199,8 +199,13 @@ def action_button(
     import streamlit as st
 
     pending_key = f"action_pending_{key}"
+    result_key = f"action_result_{key}"
     if st.button(label, key=f"action_{key}", disabled=disabled, help=help_text):
         st.session_state[pending_key] = True
+        st.session_state.pop(result_key, None)
+    finished: ActionResult | None = st.session_state.get(result_key)
+    if finished is not None:
+        _show_result(label, finished)
     if not st.session_state.get(pending_key):
         return None
     st.warning(f"{confirm} — run `sagawatch {' '.join(spec.args)}` as {operator_name()}?")
@@ -217,8 +222,21 @@ def action_button(
             st.text(line)
 
         result = run_action(spec, on_line=show)
-        status.update(
-            label=f"{label}: {'done' if result.ok else f'failed (exit {result.exit_code})'}",
-            state="complete" if result.ok else "error",
-        )
+        status.update(label=_outcome(label, result), state="complete" if result.ok else "error")
+    st.session_state[result_key] = result
+    st.rerun()  # redraw without the confirmation; the result box above says how it went
     return result
+
+
+def _outcome(label: str, result: ActionResult) -> str:
+    return f"{label}: {'done' if result.ok else f'failed (exit {result.exit_code})'}"
+
+
+def _show_result(label: str, result: ActionResult) -> None:
+    import streamlit as st
+
+    box = st.success if result.ok else st.error
+    box(_outcome(label, result))
+    if result.output:
+        with st.expander("Output", expanded=not result.ok):
+            st.code(result.output[-OUTPUT_LIMIT:], language=None)

@@ -70,3 +70,6 @@ def test_redrive_asks_then_runs_the_cli_and_audits_it(
     assert (row["operator"], row["target"], row["status"]) == ("test-operator", "sw-async-jobs-dlq", "failed")
     assert row["exit_code"] != 0 and row["output"]
     assert row["finished_at"] is not None
+    shown = page_text(at)
+    assert "Redrive: failed (exit" in shown  # said on the page, with the CLI's output beneath
+    assert "Move up to 1 message(s)" not in shown  # the confirmation is gone

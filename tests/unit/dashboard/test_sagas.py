@@ -112,6 +112,7 @@ def test_mark_resolved_needs_a_note_and_confirmation_then_is_audited(
         "succeeded",
     )
     assert row["note"] == "merged by hand, ticket OPS-7"
+    assert "Mark resolved: done" in page_text(at)
     at.run()  # the next refresh lists it in the saga's history
     assert "test-operator: saga resolve succeeded — merged by hand" in page_text(at)
 
