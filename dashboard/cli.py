@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
+import psycopg
 import typer
 
 from dashboard.db import AuditStoreUnavailable, audit_url
 from dashboard.server import DashboardServer
+from sagawatch.migrations import apply_migrations
 from sagawatch.redact import redact
 from sagawatch.serving import ServerStartError
 from sagawatch.settings import get_settings
@@ -29,6 +31,11 @@ def serve(
         target = url or audit_url()
     except AuditStoreUnavailable as exc:
         typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    try:  # the dashboard's own table (its audit log of actions); a no-op once applied
+        apply_migrations(target, "dashboard.schema")
+    except psycopg.Error as exc:
+        typer.echo(f"cannot prepare the audit store: {redact(str(exc)).strip()}", err=True)
         raise typer.Exit(2) from exc
     server = DashboardServer(target, settings.host, port, settings.stack_file)
     try:

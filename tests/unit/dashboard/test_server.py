@@ -106,3 +106,34 @@ def test_the_store_is_found_from_the_environment_else_explained(
             audit_url()
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.timeout(120)
+def test_sagawatch_dashboard_serves_until_interrupted(fresh_db_url: str, tmp_path: Path) -> None:
+    import os
+    import re
+    import signal
+    import subprocess
+
+    env = {**os.environ, "SAGAWATCH_HOME": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sagawatch", "dashboard", "--port", "0", "--audit-url", fresh_db_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        found = re.search(r"dashboard on (http://127\.0\.0\.1:\d+)", first)
+        assert found, first
+        assert httpx.get(f"{found.group(1)}/_stcore/health", trust_env=False).text == "ok"
+        with psycopg.connect(fresh_db_url) as conn:  # its audit-log table was made on the way up
+            assert conn.execute("SELECT to_regclass('dashboard_actions') IS NOT NULL").fetchone() == (True,)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "stopping the dashboard" in output
+    assert not _port_open(found.group(1))
