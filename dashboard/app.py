@@ -25,6 +25,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "sagas": ("Sagas", ":material/account_tree:", "dashboard.pages.sagas:render"),
     "queues": ("Queues and DLQs", ":material/inbox:", "dashboard.pages.queues:render"),
     "trace": ("Trace inspector", ":material/timeline:", "dashboard.pages.trace:render"),
+    "canary": ("Canary", ":material/compare_arrows:", "dashboard.pages.canary:render"),
     "drift": ("Drift", ":material/difference:", "dashboard.pages.drift:render"),
     "alarms": ("Alarms", ":material/notifications_active:", "dashboard.pages.alarms:render"),
 }
