@@ -83,7 +83,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("browser") / "home")
+    running = start_stack(tmp_path_factory.mktemp("browser") / "home", timeout_s=180)
     yield running
     if running.process.poll() is None:
         stop_stack(running)
@@ -211,7 +211,7 @@ def test_an_operator_finds_the_stuck_saga_its_trace_and_redrives_the_dlq(
     page.get_by_role("link", name="Open Sagas").click()
     page.get_by_role("heading", name="Sagas").wait_for()
     page.get_by_role("link", name=re.compile(f"{STUCK_SAGA}.*STUCK")).click()
-    page.get_by_text(f"customer saga {STUCK_SAGA}").wait_for()
+    page.get_by_role("heading", name=f"customer saga {STUCK_SAGA}").wait_for()
     page.get_by_text("STUCK: not moved for").wait_for()
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     assert page.get_by_text("create_support_user").count() >= 1
@@ -219,7 +219,7 @@ def test_an_operator_finds_the_stuck_saga_its_trace_and_redrives_the_dlq(
 
     # Its trace: the API request and the worker's attempts as a waterfall, with their log lines.
     page.get_by_role("link", name=re.compile("Open its trace")).click()
-    page.get_by_text(f"Transaction {CORRELATION_ID}").wait_for()
+    page.get_by_role("heading", name=f"Transaction {CORRELATION_ID}").wait_for()
     page.get_by_text(re.compile(r"Trace `?[0-9a-f]{32}")).first.wait_for()
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     _shot(page, screenshots, "3-trace")
@@ -227,13 +227,14 @@ def test_an_operator_finds_the_stuck_saga_its_trace_and_redrives_the_dlq(
     # The queues page: the jobs DLQ holds the message; redrive it (the fault is cleared).
     page.get_by_role("link", name="Queues and DLQs").first.click()
     page.get_by_role("heading", name="Queues and DLQs").wait_for()
-    page.get_by_text(f"Messages in {JOBS_DLQ}").wait_for()
+    page.get_by_role("heading", name=f"Messages in {JOBS_DLQ}").wait_for()
     _shot(page, screenshots, "4-queues")
     page.get_by_role("button", name="Redrive", exact=True).click()
     page.get_by_text(f"from {JOBS_DLQ} back to sw-async-jobs").wait_for()
     page.get_by_role("button", name="Confirm").click()
-    page.get_by_text("Redrive: done").wait_for(timeout=120_000)
-    page.get_by_text("Redrive: done").scroll_into_view_if_needed()
+    done = page.get_by_text("Redrive: done").first  # the progress box, then the result box after it
+    done.wait_for(timeout=120_000)
+    done.scroll_into_view_if_needed()
     _shot(page, screenshots, "5-redriven")
 
     assert eventually(lambda: _dlq_depth(stack) == 0 or None, timeout_s=30)
