@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     moto_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port.")
     api_port: int = Field(default=0, ge=0, le=65535, description="API front port; 0 picks a free port.")
     otlp_port: int = Field(default=0, ge=0, le=65535, description="OTLP/HTTP receiver port; 0 picks one.")
+    dashboard_port: int = Field(default=0, ge=0, le=65535, description="Dashboard port; 0 picks a free one.")
+    dashboard: bool = Field(default=True, description="Whether `sagawatch up` serves the dashboard.")
 
     database_url: str | None = Field(
         default=None,

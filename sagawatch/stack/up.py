@@ -30,7 +30,7 @@ def _say(line: str) -> None:
 
 
 #: Each audit package owns its tables in the one audit store; listed by name, so nothing is imported here.
-AUDIT_SCHEMAS = ("collectors.schema", "reconciler.schema", "alarms.schema")
+AUDIT_SCHEMAS = ("collectors.schema", "reconciler.schema", "alarms.schema", "dashboard.schema")
 
 
 class StartupFailed(RuntimeError):
@@ -174,6 +174,19 @@ def _start_background(settings: Settings, info: StackInfo, stack: ExitStack) -> 
         reconcile = ReconcileSchedule(settings, info)
         reconcile.start()
         stack.callback(reconcile.stop)
+    if settings.dashboard:
+        from dashboard.server import DashboardServer
+
+        with _starting("the dashboard"):
+            dashboard = DashboardServer(
+                info.audit_url,
+                settings.host,
+                settings.dashboard_port,
+                settings.stack_file,
+                log_path=settings.home / "dashboard.log",
+            )
+            info.extra["dashboard"] = dashboard.start()
+            stack.callback(dashboard.stop)
 
 
 def _import_moto_cloudformation() -> None:
