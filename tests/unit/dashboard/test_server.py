@@ -115,6 +115,12 @@ def test_sagawatch_dashboard_serves_until_interrupted(fresh_db_url: str, tmp_pat
     import signal
     import subprocess
 
+    from sagawatch.migrations import apply_migrations
+    from tests.unit.dashboard.conftest import AUDIT_PACKAGES
+
+    for package in AUDIT_PACKAGES[:-1]:  # an audit store as `sagawatch up` makes it, less the dashboard's
+        apply_migrations(fresh_db_url, package)
+
     env = {**os.environ, "SAGAWATCH_HOME": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "sagawatch", "dashboard", "--port", "0", "--audit-url", fresh_db_url],
