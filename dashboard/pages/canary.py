@@ -142,7 +142,7 @@ def _controls(pick: CanaryFunction) -> None:
 
 def _body(conn: Conn, pick: CanaryFunction) -> None:
     points = version_series(conn, pick)
-    judged = verdict(conn, pick)
+    judged = verdict(conn, pick, points=points)
     _verdict(judged)
     _side_by_side(points, judged)
     _charts(points, pick)

@@ -87,15 +87,27 @@ def canary_functions(conn: Conn, window: timedelta = WINDOW) -> list[CanaryFunct
     return found
 
 
-def version_series(conn: Conn, pick: CanaryFunction, window: timedelta = WINDOW) -> list[VersionPoint]:
-    """Per minute and version: invocations, errors, p50/p99 duration and compensations (when emitted)."""
+_PERCENTILES = (
+    " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms,"
+    " percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99_ms"
+)
+_NO_PERCENTILES = " NULL::float8 AS p50_ms, NULL::float8 AS p99_ms"
+
+
+def version_series(
+    conn: Conn, pick: CanaryFunction, window: timedelta = WINDOW, *, durations: bool = True
+) -> list[VersionPoint]:
+    """Per minute and version: invocations, errors, p50/p99 duration and compensations (when emitted).
+
+    ``durations=False`` leaves the percentiles out (the sort behind them is most of the query's cost)
+    for callers that only need the counts, such as the overview's verdict.
+    """
     rows = fetch_all(
         conn,
         "WITH inv AS ("
         f" SELECT date_trunc('minute', ts) AS minute, function_version AS version, count(*) AS invocations,"
         f" count(*) FILTER (WHERE {_FAILED}) AS errors,"
-        " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms,"
-        " percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99_ms"
+        f"{_PERCENTILES if durations else _NO_PERCENTILES}"
         " FROM invocations WHERE function_name = %(fn)s AND function_version = ANY(%(versions)s)"
         " AND ts >= now() - %(window)s GROUP BY 1, 2),"
         " comp AS ("
@@ -134,9 +146,15 @@ def compensation_samples(points: Sequence[VersionPoint], version: str) -> list[f
     return [rate for p in points if p.version == version and (rate := p.compensation_rate) is not None]
 
 
-def verdict(conn: Conn, pick: CanaryFunction, window: timedelta = WINDOW) -> CanaryVerdict:
-    """The Kayenta-style judgement of the canary version against the baseline over ``window``."""
-    points = version_series(conn, pick, window)
+def verdict(
+    conn: Conn, pick: CanaryFunction, window: timedelta = WINDOW, points: Sequence[VersionPoint] | None = None
+) -> CanaryVerdict:
+    """The Kayenta-style judgement of the canary version against the baseline over ``window``.
+
+    ``points`` are the page's ``version_series`` when it has them already (saves the query).
+    """
+    if points is None:
+        points = version_series(conn, pick, window, durations=False)
     sides = []
     for version in (pick.baseline, pick.canary):
         samples = _samples(conn, pick.function, version, window)
