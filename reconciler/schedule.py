@@ -15,8 +15,10 @@ import threading
 from reconciler.config import ReconcileSettings, resolve_endpoints
 from reconciler.lock import RunLocked, run_lock
 from reconciler.mapping import MAPPINGS
+from reconciler.metrics import publish_open_findings
 from reconciler.run import Mode, RunOptions, RunResult, logger
 from reconciler.wiring import open_reconciler
+from sagawatch.aws import aws_session
 from sagawatch.redact import redact
 from sagawatch.settings import Settings
 from sagawatch.stack_info import StackInfo
@@ -37,6 +39,14 @@ class ReconcileSchedule:
         if self.interval_s <= 0:
             raise ValueError(f"interval_s: must be positive, got {self.interval_s}")
         self.endpoints = resolve_endpoints(settings, self.reconcile_settings, stack_info)
+        #: Where the open-findings count goes after each run (the stack's CloudWatch); None: nowhere.
+        self._cloudwatch = (
+            aws_session(stack_info.region, stack_info.aws_endpoint).client(
+                "cloudwatch", endpoint_url=stack_info.aws_endpoint
+            )
+            if stack_info is not None and stack_info.aws_endpoint
+            else None
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs = 0  # completed runs
@@ -77,6 +87,8 @@ class ReconcileSchedule:
             return None
         self.runs += 1
         self.last_result = result
+        if self._cloudwatch is not None:
+            publish_open_findings(self._cloudwatch, self.endpoints.audit_url)
         return result
 
     def _loop(self) -> None:

@@ -11,7 +11,7 @@ from reconciler.lock import run_lock
 from reconciler.schedule import ReconcileSchedule
 from sagawatch.settings import Settings
 
-from .world import insert_rows, mirror_everywhere, row
+from .world import copy_for, insert_rows, load, mirror_everywhere, row
 
 
 def _schedule(aurora_url: str, audit_url: str, urls: dict[str, str], interval_s: float) -> ReconcileSchedule:
@@ -46,3 +46,29 @@ def test_a_run_due_while_another_holds_the_lock_is_skipped(
     assert (schedule.skipped, schedule.runs) == (1, 0)
     assert schedule.run_once() is not None
     assert schedule.runs == 1
+
+
+def test_the_open_findings_count_goes_to_cloudwatch_zero_included(
+    aurora_url: str, audit_url: str, saas_urls: dict[str, str], admin: httpx.Client
+) -> None:
+    """The standard DriftFindings alarm reads this count; it must also hear 0 to clear."""
+    from reconciler.metrics import publish_open_findings
+
+    class RecordingCloudWatch:
+        def __init__(self) -> None:
+            self.values: list[float] = []
+
+        def put_metric_data(self, Namespace: str, MetricData: list[dict[str, object]]) -> None:
+            assert (Namespace, MetricData[0]["MetricName"]) == ("sagawatch/audit", "DriftFindings")
+            self.values.append(float(MetricData[0]["Value"]))  # type: ignore[arg-type]
+
+    cloudwatch = RecordingCloudWatch()
+    assert publish_open_findings(cloudwatch, audit_url) == 0
+    rows = [row(n) for n in range(3)]
+    insert_rows(aurora_url, rows)
+    for system in ("support", "commerce"):  # and none in membership: three missing_in_saas
+        load(admin, saas_urls[system], [copy_for(system, r) for r in rows])
+    result = _schedule(aurora_url, audit_url, saas_urls, 60).run_once()
+    assert result is not None and len(result.findings) == 3  # missing in membership
+    assert publish_open_findings(cloudwatch, audit_url) == 3
+    assert cloudwatch.values == [0.0, 3.0]
