@@ -7,6 +7,12 @@ re-sent with the same ``Idempotency-Key`` once the first answer is in, and
 must name the same saga or job; a duplicate queue message is handed to
 ``duplicate_message`` (see ``instrumented_app.traffic.duplicates``) right after
 the 202, so both deliveries race. Every wait is bounded by ``job_timeout_s``.
+
+Like a careful client, a request that got no answer naming a saga or job (a
+transport error, a 5xx from the front such as a function timeout, or a 409
+while the first attempt with that key is still in progress) is sent again
+with the same ``Idempotency-Key``, up to ``SEND_ATTEMPTS`` times with jittered
+backoff (tenacity): the key makes the retry safe.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from instrumented_app.jobs.actions import saga_id_for
 from instrumented_app.traffic.plan import PlannedSaga
@@ -29,6 +36,16 @@ NO_ANSWER = "NO_ANSWER"
 TIMED_OUT = "TIMED_OUT"
 JOB_ENDS = frozenset({"SUCCEEDED", "FAILED"})
 POLL_INTERVAL_S = 0.25
+#: Sends of one request (the first and its retries) before it counts as unanswered.
+SEND_ATTEMPTS = 5
+
+
+class _NoAnswer(Exception):
+    """A response that names no saga or job and may be retried with the same key."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}: {response.text[:200]}")
+        self.response = response
 
 
 @dataclass(frozen=True)
@@ -113,11 +130,29 @@ class _Driver:
         return Outcome(**{**outcome.__dict__, "elapsed_s": time.monotonic() - started})
 
     def _post(self, planned: PlannedSaga, path: str) -> httpx.Response:
+        """The first response naming a saga or job (or a final refusal); retried with the same key."""
         headers = {
             CORRELATION_ID_HEADER: planned.correlation_id,
             IDEMPOTENCY_KEY_HEADER: planned.idempotency_key,
         }
-        return self.http.post(path, json=planned.body(), headers=headers)
+
+        def send() -> httpx.Response:
+            response = self.http.post(path, json=planned.body(), headers=headers)
+            named = {"saga_id", "job_id"} & set(_json(response))
+            if not named and (response.status_code >= 500 or response.status_code == 409):
+                raise _NoAnswer(response)
+            return response
+
+        retrying = Retrying(
+            stop=stop_after_attempt(SEND_ATTEMPTS),
+            wait=wait_random_exponential(multiplier=0.5, max=8),
+            retry=retry_if_exception_type((_NoAnswer, httpx.TransportError)),
+            reraise=True,
+        )
+        try:
+            return retrying(send)
+        except _NoAnswer as exc:
+            return exc.response
 
     def _direct(self, planned: PlannedSaga) -> Outcome:
         first = self._post(planned, "/customers")
