@@ -41,7 +41,9 @@ class LocalRuntime:
         self._host = host
         self._api_port = api_port
         self._template_path = template_path
-        self._extra_env = dict(extra_env or {})
+        # The embedded stack is a test stack: its functions accept test faults (tests, demos), which a
+        # deployed template keeps off (EnableTestFaults). Callers' variables win.
+        self._extra_env = {"SAGAWATCH_TEST_FAULTS": "true", **(extra_env or {})}
         self._stack = ExitStack()
         self._deployed: DeployedStack | None = None
         self._invoker: LocalInvoker | None = None
