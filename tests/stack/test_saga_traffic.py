@@ -1,0 +1,198 @@
+"""300 customer sagas through the running stack with support and commerce failing 30% of calls, 10% of
+requests re-sent with their Idempotency-Key and 10% of queue messages delivered twice (issue 3).
+
+What must hold, checked from outside: every saga ends SUCCEEDED, COMPENSATED or
+FAILED with a reason; no SaaS holds a record of a saga that did not succeed;
+no SaaS holds two records for one cust_no; every job ended (SUCCEEDED or
+FAILED, the latter in the DLQ when retries ran out) and after ``sagawatch dlq
+redrive`` with the faults cleared all are terminal and the DLQ holds none.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from instrumented_app.traffic import TrafficReport, drive, plan_traffic
+from instrumented_app.traffic.duplicates import QueueDuplicator
+from sagawatch.aws import aws_session
+from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
+
+pytestmark = pytest.mark.slow
+
+SAGAS = 300
+#: Sagas in flight: the runtime runs at most 4 environments per function, so more only queues at the
+#: front; enough to keep both sw-customers and the worker busy on 2 cores.
+CONCURRENCY = 24
+FAULTS = {"error_rate": 0.2, "timeout_rate": 0.1, "hang_ms": 200}
+TERMINAL = {"SUCCEEDED", "COMPENSATED", "FAILED"}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(tmp_path_factory.mktemp("saga-traffic") / "home", timeout_s=90)
+    yield running
+    stop_stack(running, timeout_s=90)  # a loaded 2-core machine can take a while
+
+
+def saas(stack: RunningStack) -> dict[str, str]:
+    return dict(stack.info["saas"])  # type: ignore[call-overload]
+
+
+def set_faults(stack: RunningStack, seed: int | None) -> None:
+    for offset, name in enumerate(("support", "commerce")):
+        config = {} if seed is None else {**FAULTS, "seed": seed + offset}
+        httpx.put(f"{saas(stack)[name]}/_admin/faults", json=config).raise_for_status()
+
+
+def live_records(http: httpx.Client, urls: dict[str, str], cust_no: str) -> dict[str, int]:
+    """How many live records each SaaS holds for ``cust_no`` (deleted support users are not live)."""
+    support = http.get(f"{urls['support']}/api/v2/users/search.json", params={"external_id": cust_no})
+    commerce = http.get(
+        f"{urls['commerce']}/admin/api/2024-10/customers/search.json",
+        params={"query": f"multipass_identifier:{cust_no}"},
+    )
+    membership = http.get(f"{urls['membership']}/members", params={"member_no": cust_no})
+    return {
+        "support": len(support.json()["users"]),
+        "commerce": len(commerce.json()["customers"]),
+        "membership": len(membership.json()["members"]),
+    }
+
+
+def sagas_by_cust_no(
+    stack: RunningStack, cust_nos: list[str]
+) -> dict[str, list[tuple[str, str, str | None]]]:
+    """Every customer saga row of these cust_nos: (id, status, reason: last error or a failed step's)."""
+    with psycopg.connect(str(stack.info["aurora_url"])) as conn:
+        rows = conn.execute(
+            """
+            SELECT s.payload->>'cust_no', s.id, s.status,
+                   coalesce(s.last_error, (SELECT max(st.error) FROM saga_step st WHERE st.saga_id = s.id))
+            FROM saga s WHERE s.saga_type = 'customer' AND s.payload->>'cust_no' = ANY(%s)
+            """,
+            (cust_nos,),
+        ).fetchall()
+    found: dict[str, list[tuple[str, str, str | None]]] = {}
+    for cust_no, saga_id, status, reason in rows:
+        found.setdefault(cust_no, []).append((saga_id, status, reason))
+    return found
+
+
+def job_statuses(http: httpx.Client, api: str, job_ids: list[str]) -> dict[str, str]:
+    return {job_id: http.get(f"{api}/jobs/{job_id}").json()["status"] for job_id in job_ids}
+
+
+def dlq_job_ids(stack: RunningStack) -> set[str]:
+    listed = subprocess.run(
+        [*SAGAWATCH, "dlq", "list", "sw-async-jobs", "--json", "--limit", "1000"],
+        cwd=REPO,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    return {letter["job_id"] for letter in json.loads(listed.stdout) if letter["job_id"]}
+
+
+def run_traffic(stack: RunningStack) -> tuple[TrafficReport, int]:
+    aws = str(stack.info["aws_endpoint"])
+    session = aws_session(str(stack.info["region"]), aws)
+    duplicator = QueueDuplicator(
+        session.client("sqs", endpoint_url=aws), session.client("dynamodb", endpoint_url=aws)
+    )
+    plan = plan_traffic(SAGAS, run_id=uuid.uuid4().hex[:8], seed=11, async_share=0.5, duplicate_share=0.1)
+    set_faults(stack, seed=11)
+    try:
+        report = drive(
+            str(stack.info["api_endpoint"]),
+            plan,
+            concurrency=CONCURRENCY,
+            job_timeout_s=150,
+            duplicate_message=duplicator,
+        )
+    finally:
+        set_faults(stack, seed=None)
+    print(f"\n{report.summary()}; {duplicator.sent} queue messages delivered twice")
+    return report, duplicator.sent
+
+
+@pytest.mark.timeout(600)  # about 3 min on an idle 2-core machine; allow for a loaded one
+def test_300_sagas_under_faults_and_duplicates_end_cleanly_and_leave_no_orphan_records(
+    stack: RunningStack,
+) -> None:
+    report, duplicated_messages = run_traffic(stack)
+    outcomes = report.outcomes
+    async_outcomes = [o for o in outcomes if o.planned.route == "async"]
+    assert len(outcomes) == SAGAS
+    # The mix really happened: both routes, re-sent requests and twice-delivered messages, and the faults bit.
+    assert 100 < len(async_outcomes) < 200
+    assert sum(o.planned.duplicate for o in outcomes) >= 15 and duplicated_messages >= 5
+    assert report.by_status().get("COMPENSATED", 0) > 0, report.summary()
+    # Every request was answered, and a re-sent one with the first answer's saga or job.
+    assert [o for o in outcomes if o.status in {"NO_ANSWER"}] == []
+    assert all(o.duplicate_consistent for o in outcomes if o.duplicate_consistent is not None)
+    # Every job ended: SUCCEEDED, or FAILED (final, or out of retries and in the DLQ).
+    unfinished = [
+        (o.job_id, o.job_status) for o in async_outcomes if o.job_status not in {"SUCCEEDED", "FAILED"}
+    ]
+    assert unfinished == []
+
+    api = str(stack.info["api_endpoint"])
+    job_ids = [str(o.job_id) for o in async_outcomes]
+    in_dlq = dlq_job_ids(stack) & set(job_ids)
+    redriven = subprocess.run(
+        [*SAGAWATCH, "dlq", "redrive", "sw-async-jobs"],
+        cwd=REPO,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert redriven.returncode == 0, redriven.stdout + redriven.stderr
+    print(f"{len(in_dlq)} of our jobs were in the DLQ; {redriven.stdout.strip()}")
+    with httpx.Client(timeout=30, trust_env=False) as http:
+        deadline = time.monotonic() + 90
+        statuses = job_statuses(http, api, job_ids)
+        while time.monotonic() < deadline and not set(statuses.values()) <= {"SUCCEEDED", "FAILED"}:
+            time.sleep(1.0)
+            statuses = job_statuses(http, api, job_ids)
+        assert set(statuses.values()) <= {"SUCCEEDED", "FAILED"}, statuses
+        assert dlq_job_ids(stack) & set(job_ids) == set()
+
+        cust_nos = [o.planned.cust_no for o in outcomes]
+        sagas = sagas_by_cust_no(stack, cust_nos)
+        assert sorted(sagas) == sorted(cust_nos), "every planned customer has a saga"
+        doubled = {cust_no: rows for cust_no, rows in sagas.items() if len(rows) != 1}
+        assert doubled == {}, "a duplicate request or delivery started a second saga"
+        endings = {cust_no: rows[0] for cust_no, rows in sagas.items()}
+        assert {status for _, status, _ in endings.values()} <= TERMINAL
+        assert [c for c, (_, status, reason) in endings.items() if status != "SUCCEEDED" and not reason] == []
+
+        urls = saas(stack)
+        records = {cust_no: live_records(http, urls, cust_no) for cust_no in cust_nos}
+    twice = {c: counts for c, counts in records.items() if max(counts.values()) > 1}
+    assert twice == {}, "a SaaS holds two records for one cust_no"
+    orphans = {
+        c: counts
+        for c, counts in records.items()
+        if endings[c][1] != "SUCCEEDED" and sum(counts.values()) > 0
+    }
+    assert orphans == {}, "a SaaS holds a record of a saga that did not succeed (compensation did not hold)"
+    missing = {
+        c: counts
+        for c, counts in records.items()
+        if endings[c][1] == "SUCCEEDED" and set(counts.values()) != {1}
+    }
+    assert missing == {}, "a SUCCEEDED saga lacks a record in some SaaS"
+    # What the client was told agrees with Aurora for the direct sagas.
+    told = {o.planned.cust_no: o.status for o in outcomes if o.planned.route == "direct"}
+    assert {c: status for c, status in told.items() if status != endings[c][1]} == {}
