@@ -17,6 +17,9 @@ Demo = Callable[[StackInfo, Callable[[str], None]], bool]
 
 #: pattern name -> "module:function"; imported only when that demo runs.
 DEMOS: dict[str, str] = {
+    "customer_saga": "instrumented_app.demo.customer_saga:run",
+    "gatekeeper": "instrumented_app.demo.gatekeeper:run",
+    "queue_worker": "instrumented_app.demo.queue_worker:run",
     "crud": "instrumented_app.demo.crud:run",
     "cqrs": "instrumented_app.demo.cqrs:run",
     "event_sourcing": "instrumented_app.demo.event_sourcing:run",
