@@ -78,6 +78,25 @@ class BackoffHonouringRetryAfter:
         return self.rng.uniform(0, ceiling)
 
 
+class _AttemptOutcomes:
+    """Remembers whether any attempt of one call ended without knowing if the SaaS wrote."""
+
+    def __init__(self) -> None:
+        self.unknown = False
+
+    def watch(self, attempt: Callable[..., httpx.Response]) -> Callable[..., httpx.Response]:
+        def watched(*args: Any) -> httpx.Response:
+            try:
+                return attempt(*args)
+            except SaasError as exc:
+                never_sent = isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout))
+                if not exc.definite and not never_sent:
+                    self.unknown = True
+                raise
+
+        return watched
+
+
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, SaasUnavailable) and exc.retryable
 
@@ -159,9 +178,17 @@ class SaasCaller:
                 sleep=self._sleep,
                 reraise=True,
             )
+            outcomes = _AttemptOutcomes()
             try:
                 response = retrying(
-                    self._attempt, method, path, operation, json_body, params, idempotency_key, safe
+                    outcomes.watch(self._attempt),
+                    method,
+                    path,
+                    operation,
+                    json_body,
+                    params,
+                    idempotency_key,
+                    safe,
                 )
             except SaasNotFound:
                 if allow_not_found:
@@ -169,6 +196,10 @@ class SaasCaller:
                     return None
                 raise
             except SaasError as exc:
+                if outcomes.unknown:
+                    # A definite last answer (a 503, say) does not undo an earlier attempt that may
+                    # have written before its answer was lost: the call's outcome stays unknown.
+                    exc.definite = False
                 record_failure(span, exc)
                 raise
             finally:

@@ -200,3 +200,29 @@ def test_retry_after_parses_seconds_and_http_dates() -> None:
 def test_a_bad_policy_is_refused_naming_the_field() -> None:
     with pytest.raises(ValueError, match="max_attempts"):
         RetryPolicy(max_attempts=0)
+
+
+def test_a_5xx_after_a_lost_answer_leaves_the_outcome_unknown() -> None:
+    """The saga compensates a step whose outcome is unknown: a 503 on the last attempt does not
+    prove the first attempt (whose answer was lost) wrote nothing."""
+    lost_then_503 = Recorder(httpx.ReadTimeout("answer lost"), httpx.Response(503, json={"errors": "down"}))
+    with pytest.raises(SaasUnavailable) as raised:
+        support(lost_then_503, [], attempts=2).create_user(
+            SupportUserInput(name="A", external_id="C1"), idempotency_key="k"
+        )
+    assert len(lost_then_503.requests) == 2
+    assert not raised.value.definite
+
+    only_503 = Recorder(httpx.Response(503, json={"errors": "down"}))
+    with pytest.raises(SaasUnavailable) as raised:
+        support(only_503, [], attempts=2).create_user(
+            SupportUserInput(name="A", external_id="C1"), idempotency_key="k"
+        )
+    assert raised.value.definite, "every attempt was answered: nothing was written"
+
+    refused_then_503 = Recorder(httpx.ConnectError("refused"), httpx.Response(503, json={"errors": "down"}))
+    with pytest.raises(SaasUnavailable) as raised:
+        support(refused_then_503, [], attempts=2).create_user(
+            SupportUserInput(name="A", external_id="C1"), idempotency_key="k"
+        )
+    assert raised.value.definite, "a connection never made sent nothing"
