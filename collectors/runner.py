@@ -202,7 +202,9 @@ class Collector:
                 ],
             )
         except (BotoCoreError, ClientError) as exc:
-            report.errors.append(unreachable("cloudwatch_unreachable", "metric:StuckSagas", exc))
+            error = unreachable("cloudwatch_unreachable", "metric:StuckSagas", exc)
+            write_errors(audit, [error])
+            report.errors.append(error)
 
     def _collect_metrics(self, audit: psycopg.Connection, report: PassReport) -> None:
         result = self._metrics.run(self._clock())
