@@ -125,10 +125,10 @@ def run_traffic(stack: RunningStack) -> tuple[TrafficReport, int]:
     return report, duplicator.sent
 
 
-@pytest.mark.timeout(600)  # about 3 min on an idle 2-core machine; allow for a loaded one
+@pytest.mark.timeout(420)  # about 3 min on an idle 2-core machine; allow for a loaded one
 @pytest.mark.xfail(
-    reason="open (issue 3): the first runs found COMPENSATED sagas leaving a commerce customer; the"
-    " retry-outcome fix of this session has not yet been seen to make all 300 clean in a full run",
+    reason="open (issue 3): one run found COMPENSATED sagas leaving a commerce customer (fixed in the"
+    " SaaS caller since), the last full run hung past its timeout; not yet seen passing after the fix",
     strict=False,
 )
 def test_300_sagas_under_faults_and_duplicates_end_cleanly_and_leave_no_orphan_records(
