@@ -13,9 +13,9 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -24,22 +24,11 @@ from instrumented_app.runtime.local import LocalRuntime
 from sagawatch.aws import aws_session
 from sagawatch.stack.aws import MotoServer
 from sagawatch.stack_info import StackInfo
+from tests.polling import eventually
 
 pytestmark = pytest.mark.slow
 
 REGION = "us-east-1"
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | None], timeout_s: float = 20.0, interval_s: float = 0.2) -> T:
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
 
 
 class Stack:

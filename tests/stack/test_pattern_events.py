@@ -15,9 +15,9 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import psycopg
@@ -33,24 +33,13 @@ from sagawatch.aws import aws_session
 from sagawatch.migrations import apply_migrations
 from sagawatch.stack.aws import MotoServer
 from sagawatch.stack_info import StackInfo
+from tests.polling import eventually
 
 pytestmark = pytest.mark.slow
 
 REGION = "us-east-1"
 FANOUT = ("inventory", "billing", "notification")
 ROUTED = ("vip_notify", "fraud_check")
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | None], timeout_s: float = 20.0, interval_s: float = 0.2) -> T:
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
 
 
 class Stack:

@@ -9,11 +9,10 @@ answers, CloudWatch Logs lines, queue contents, table rows, execution states.
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import httpx
@@ -21,24 +20,12 @@ import pytest
 
 from instrumented_app.runtime.local import LocalRuntime
 from sagawatch.stack.aws import MotoServer
+from tests.polling import eventually
 
 pytestmark = pytest.mark.slow
 
 FIXTURE_TEMPLATE = Path(__file__).parent / "fixtures" / "runtime_template.yaml"
 REGION = "us-east-1"
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | None], timeout_s: float = 20.0, interval_s: float = 0.2) -> T:
-    """Poll ``probe`` until it returns something truthy; fail with the last value after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
 
 
 class Stack:
