@@ -1,4 +1,5 @@
-"""Fan-out, event routing and S3 thumbnails over the wire on the app template, and one order's trail.
+"""Fan-out, event routing and S3 thumbnails over the wire on the app template, and one order's trail
+through every hop (API, SNS, the fan-out consumers, EventBridge targets, Step Functions tasks).
 
 One in-process stack for the module: moto's server, the local runtime with
 ``instrumented_app/template.yaml``, and the OTLP receiver writing spans to an
@@ -40,6 +41,13 @@ pytestmark = pytest.mark.slow
 REGION = "us-east-1"
 FANOUT = ("inventory", "billing", "notification")
 ROUTED = ("vip_notify", "fraud_check")
+#: The order saga's task functions (Step Functions states), in the order a clean run calls them.
+ORDER_TASKS = (
+    "sw-order-reserve-inventory",
+    "sw-order-process-payment",
+    "sw-order-arrange-shipping",
+    "sw-order-confirm",
+)
 
 
 class Stack:
@@ -87,6 +95,13 @@ class Stack:
             for event in page["events"]
             if event["message"].startswith("{")
         ]
+
+    def order_saga_ended(self, order_id: str) -> dict[str, Any] | None:
+        """``GET /orders/{id}`` once its execution is no longer running."""
+        response = self.http.get(f"/orders/{order_id}")
+        if response.status_code != 200 or response.json()["status"] == "RUNNING":
+            return None
+        return dict(response.json())
 
     def queue_is_empty(self, name: str) -> bool:
         url = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
@@ -192,12 +207,21 @@ def test_one_orders_correlation_id_is_in_the_logs_and_spans_of_every_hop(stack: 
     order, correlation_id = order_id(), f"corr-{uuid.uuid4().hex[:12]}"
     answer = stack.publish(correlation_id=correlation_id, order_id=order, amount=20_000)
     assert answer["correlation_id"] == correlation_id
+    # The same order's saga on Step Functions, under the same correlation id.
+    started = stack.http.post(
+        "/orders",
+        json={"order_id": order, "cust_no": "C0001", "lines": [{"sku": "SKU-1", "qty": 2}], "amount": 20_000},
+        headers={"X-Correlation-Id": correlation_id},
+    )
+    assert started.status_code == 202, started.text
     eventually(lambda: stack.consumers_of(order) == {*FANOUT, *ROUTED})
+    saga = eventually(lambda: stack.order_saga_ended(order))
+    assert saga["status"] == "SUCCEEDED", saga
     effects = stack.http.get(f"/orders/events/{order}").json()["effects"]
     assert {e["correlation_id"] for e in effects} == {correlation_id}
 
     consumers = [*(f"sw-fanout-{name}" for name in FANOUT), "sw-vip-notify", "sw-fraud-check"]
-    for function in ["sw-order-events", *consumers]:
+    for function in ["sw-order-events", *consumers, "sw-orders", *ORDER_TASKS]:
         lines = [line for line in stack.log_lines(function) if line.get("correlation_id") == correlation_id]
         assert any(line.get("order_id") == order for line in lines), (function, lines)
 
@@ -206,6 +230,8 @@ def test_one_orders_correlation_id_is_in_the_logs_and_spans_of_every_hop(stack: 
         ("sw-order-events", "publish order event"),
         ("sw-order-events", "put order event"),
         *((function, "process message") for function in consumers),
+        ("sw-orders", "POST /orders"),
+        *((function, function) for function in ORDER_TASKS),
     }
 
     def complete() -> list[tuple[str, str, str, list[dict[str, Any]]]] | None:
@@ -223,6 +249,9 @@ def test_one_orders_correlation_id_is_in_the_logs_and_spans_of_every_hop(stack: 
             for link in found
         ]
         assert request_trace in {link["trace_id"] for link in links}, (function, links)
+    # Step Functions carries the traceparent in the execution input: each task joins POST /orders' trace.
+    saga_trace = next(trace for function, name, trace, _ in spans if name == "POST /orders")
+    assert {trace for function, _, trace, _ in spans if function in ORDER_TASKS} == {saga_trace}
 
 
 def png(width: int, height: int) -> bytes:
