@@ -1,7 +1,9 @@
 """The dashboard's entry point (``streamlit run dashboard/app.py``): navigation, refresh, page registry.
 
-Pages are small modules in ``dashboard/pages/`` with a ``render()`` function; ``PAGES`` maps each
-page's URL path to its title, icon and function. To add a page, add one line to ``PAGES``. Pages link
+Pages are small modules in ``dashboard/views/`` with a ``render()`` function; ``PAGES`` maps each
+page's URL path to its title, icon and function. To add a page, add one line to ``PAGES``. The folder
+is not called ``pages/``: Streamlit would take that for its legacy multipage folder, list its files
+before the first run and serve them at their own URLs, so a deep link could open a blank page. Pages link
 to each other through ``page(url_path)`` (Streamlit identifies a page by its URL path), passing what
 to show as query parameters, so a link can be bookmarked and shared.
 """
@@ -21,13 +23,13 @@ from sagawatch.redact import redact
 
 #: url_path -> (title, material icon, "module:function"). Order is the sidebar's order.
 PAGES: dict[str, tuple[str, str, str]] = {
-    "overview": ("Overview", ":material/monitor_heart:", "dashboard.pages.overview:render"),
-    "sagas": ("Sagas", ":material/account_tree:", "dashboard.pages.sagas:render"),
-    "queues": ("Queues and DLQs", ":material/inbox:", "dashboard.pages.queues:render"),
-    "trace": ("Trace inspector", ":material/timeline:", "dashboard.pages.trace:render"),
-    "canary": ("Canary", ":material/compare_arrows:", "dashboard.pages.canary:render"),
-    "drift": ("Drift", ":material/difference:", "dashboard.pages.drift:render"),
-    "alarms": ("Alarms", ":material/notifications_active:", "dashboard.pages.alarms:render"),
+    "overview": ("Overview", ":material/monitor_heart:", "dashboard.views.overview:render"),
+    "sagas": ("Sagas", ":material/account_tree:", "dashboard.views.sagas:render"),
+    "queues": ("Queues and DLQs", ":material/inbox:", "dashboard.views.queues:render"),
+    "trace": ("Trace inspector", ":material/timeline:", "dashboard.views.trace:render"),
+    "canary": ("Canary", ":material/compare_arrows:", "dashboard.views.canary:render"),
+    "drift": ("Drift", ":material/difference:", "dashboard.views.drift:render"),
+    "alarms": ("Alarms", ":material/notifications_active:", "dashboard.views.alarms:render"),
 }
 
 T = TypeVar("T")
