@@ -1,17 +1,21 @@
-"""``sagawatch saga``: list, show, find stuck, and resume sagas recorded in Aurora.
+"""``sagawatch saga``: list, show, find stuck, resume, compensate and resolve sagas recorded in Aurora.
 
+The dashboard's saga actions run these commands, so a button and a typed command share one code path.
 Aurora is found through the running stack's ``stack.json`` (its ``aurora_url``
 and SaaS URLs), else through ``DATABASE_URL`` and ``SAGAWATCH_*_URL``.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import psycopg
 import typer
@@ -19,14 +23,23 @@ import typer
 from instrumented_app.saas_clients import SaasEndpoints
 from instrumented_app.sagas.postgres import PostgresSagaStore
 from instrumented_app.sagas.records import SagaNotFound, SagaRecord
-from sagawatch.contracts import SagaState, SagaStatus, is_stuck
+from sagawatch.contracts import SagaState, SagaStatus, StepStatus, is_stuck
 from sagawatch.redact import redact
 from sagawatch.settings import Settings, get_settings
 from sagawatch.stack_info import StackInfo
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Sagas: list, show, resume, find stuck.")
+if TYPE_CHECKING:
+    from instrumented_app.sagas.definition import SagaDefinition
+    from instrumented_app.sagas.runner import SagaRunner
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Sagas: list, show, resume, compensate, resolve."
+)
 
 LIVE = (SagaStatus.PENDING, SagaStatus.RUNNING, SagaStatus.COMPENSATING)
+#: Sagas that ended needing a person: what ``resolve`` records as settled by hand.
+RESOLVABLE = (SagaStatus.MANUAL_INTERVENTION, SagaStatus.FAILED)
+MAX_NOTE_CHARS = 2000
 #: How many live sagas the stuck query reads at most (the index on live sagas keeps this cheap).
 MAX_SCAN = 10_000
 
@@ -130,6 +143,79 @@ def show_command(
 def resume_command(saga_id: Annotated[str, typer.Argument(help="The saga to continue.")]) -> None:
     """Continue a saga from its recorded state: forward, or its compensation. Exit 0 when it ends
     SUCCEEDED or COMPENSATED, 1 when it ends otherwise."""
+    _run_saga(saga_id, lambda runner: runner.resume(saga_id))
+
+
+class NotCompensable(ValueError):
+    """Compensating this saga now would be wrong; the message says why and what to do instead."""
+
+
+def compensation_refusal(record: SagaRecord, definition: SagaDefinition) -> str | None:
+    """Why ``record`` must not be compensated now, or None: it ended well or is compensated already,
+    or a step past its point of no return may have written (no compensation undoes that: its runbook's
+    undo commands do). A step owes compensation as in the engine's backward pass, or when left RUNNING."""
+    state = record.state
+    if state.status in (SagaStatus.SUCCEEDED, SagaStatus.COMPENSATED):
+        return f"saga {state.id} ended {state.status.value}: there is nothing to compensate"
+    done = (StepStatus.SUCCEEDED, StepStatus.COMPENSATING, StepStatus.RUNNING)
+    beyond = [
+        step.name
+        for step in record.steps
+        if (step.status in done or (step.status is StepStatus.FAILED and step.outcome_unknown))
+        and definition.past_point_of_no_return(step.name)
+    ]
+    if beyond:
+        return (
+            f"saga {state.id}: {', '.join(beyond)} cannot be undone by compensation (past the point of no"
+            f" return); finish it with `sagawatch saga resume {state.id}` or follow"
+            f" `sagawatch saga runbook {state.id}`"
+        )
+    return None
+
+
+def compensate_saga(runner: SagaRunner, saga_id: str) -> SagaRecord:
+    """Undo a saga now: its done steps are compensated in reverse by the engine, as after a failure.
+
+    Held against other runs (``SagaBusy``); a step left RUNNING is recorded as FAILED with an unknown
+    outcome first, so its (idempotent) compensation runs too. ``NotCompensable`` says when not to.
+    """
+    from instrumented_app.sagas.runner import UnknownSagaType
+
+    with runner.holding(saga_id) as record:
+        definition = runner.definitions.get(record.state.type)
+        if definition is None:
+            raise UnknownSagaType(f"saga {saga_id} is of type {record.state.type!r}, which this runner lacks")
+        refusal = compensation_refusal(record, definition)
+        if refusal is not None:
+            raise NotCompensable(refusal)
+        for step in record.steps:
+            if step.status is StepStatus.RUNNING:
+                runner.store.update_step(
+                    saga_id,
+                    step.seq,
+                    status=StepStatus.FAILED,
+                    finished=True,
+                    error="interrupted before its outcome was recorded",
+                    outcome_unknown=True,
+                )
+        runner.store.update_saga(saga_id, status=SagaStatus.COMPENSATING)
+        return runner.engine.run(definition, saga_id)
+
+
+@app.command("compensate")
+def compensate_command(
+    saga_id: Annotated[str, typer.Argument(help="The saga to undo.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Undo a saga: compensate its done steps in reverse (a stuck, failed or manual-intervention saga
+    whose steps can still be undone). Asks first unless --yes. Exit 0 when it ends COMPENSATED."""
+    if not yes:
+        typer.confirm(f"Compensate saga {saga_id} (undo its done steps)?", abort=True)
+    _run_saga(saga_id, lambda runner: compensate_saga(runner, saga_id))
+
+
+def _run_saga(saga_id: str, act: Callable[[SagaRunner], SagaRecord]) -> None:
+    """Open a runner on the stack (or the environment), ``act`` on the saga, print where it went."""
     from instrumented_app.sagas.runner import SagaBusy, UnknownSagaType, open_runner
 
     target = find_target(get_settings())
@@ -141,8 +227,8 @@ def resume_command(saga_id: Annotated[str, typer.Argument(help="The saga to cont
     runner = open_runner(target.aurora_url, endpoints, crash_after="")
     try:
         before = _load(runner.store, saga_id)
-        record = runner.resume(saga_id)
-    except (SagaBusy, UnknownSagaType) as exc:
+        record = act(runner)
+    except (SagaBusy, UnknownSagaType, NotCompensable) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     finally:
@@ -150,6 +236,62 @@ def resume_command(saga_id: Annotated[str, typer.Argument(help="The saga to cont
     typer.echo(f"saga {saga_id}: {before.state.status.value} -> {record.state.status.value}")
     _print_record(record)
     raise typer.Exit(0 if record.state.status in (SagaStatus.SUCCEEDED, SagaStatus.COMPENSATED) else 1)
+
+
+_RESOLVE_RUNBOOK = """
+INSERT INTO saga_runbook (saga_id, saga_type, status, failed_step, error, resolved_at)
+VALUES (%s, %s, 'RESOLVED', %s, %s, now())
+ON CONFLICT (saga_id) DO UPDATE SET status = 'RESOLVED', resolved_at = now(), updated_at = now()
+"""
+
+
+@app.command("resolve")
+def resolve_command(
+    saga_id: Annotated[str, typer.Argument(help="The saga a person has settled.")],
+    note: Annotated[str, typer.Option("--note", help="What was done (a ticket, the fix); required.")],
+    by: Annotated[
+        str | None, typer.Option("--by", envvar="SAGAWATCH_OPERATOR", help="Who; default: the OS user.")
+    ] = None,
+) -> None:
+    """Record that a person settled a saga that ended MANUAL_INTERVENTION or FAILED: its runbook entry
+    is RESOLVED and the saga's audit log says who, when and the note. Its status stays as it ended."""
+    from instrumented_app.sagas.member_merge_store import MergeStore
+
+    text = note.strip()
+    if not text or len(text) > MAX_NOTE_CHARS:
+        typer.echo(f"--note: must be 1..{MAX_NOTE_CHARS} characters of what was done", err=True)
+        raise typer.Exit(2)
+    who = (by or "").strip() or _os_user()
+    with closing(_connect(find_target(get_settings()))) as conn:
+        store = PostgresSagaStore(conn)
+        record = _load(store, saga_id)
+        state = record.state
+        if state.status not in RESOLVABLE:
+            typer.echo(
+                f"saga {saga_id} is {state.status.value}: only a saga that ended "
+                f"{' or '.join(s.value for s in RESOLVABLE)} is resolved by hand (resume or compensate it)",
+                err=True,
+            )
+            raise typer.Exit(1)
+        with conn.transaction():
+            conn.execute(_RESOLVE_RUNBOOK, (saga_id, state.type, record.failed_step, state.last_error))
+            MergeStore(conn).audit(
+                saga_id=saga_id,
+                saga_type=state.type,
+                correlation_id=state.correlation_id,
+                event="resolved by hand",
+                status=state.status.value,
+                detail={"note": text, "by": who},
+            )
+            store.update_saga(saga_id)  # touched: the collectors copy the resolved entry on their next pass
+    typer.echo(f"saga {saga_id} ({state.status.value}) resolved by {who}: {text}")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (a container)
+        return f"uid:{os.getuid()}"
 
 
 def _endpoints(target: Target) -> SaasEndpoints:

@@ -87,6 +87,15 @@ class SagaRunner:
             return self.engine.run(definition, saga_id)
 
     @contextmanager
+    def holding(self, saga_id: str) -> Iterator[SagaRecord]:
+        """The saga's record, loaded once this process alone may run it, under its correlation id:
+        for commands that act on a saga other than by ``resume`` (``sagawatch saga compensate``)."""
+        with self._exclusive(saga_id):
+            record = self.store.load(saga_id)
+            with _correlated(record.state.correlation_id):
+                yield record
+
+    @contextmanager
     def _exclusive(self, saga_id: str) -> Iterator[None]:
         """One process runs a saga at a time: a session advisory lock on its id, which PostgreSQL
         drops by itself when the holder's connection dies (a crashed Lambda frees its sagas)."""

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from instrumented_app.sagas.cli import app
+from instrumented_app.sagas.cli import NotCompensable, app, compensate_saga, compensation_refusal
+from instrumented_app.sagas.definition import SagaDefinition
 from instrumented_app.sagas.engine import SagaEngine
 from instrumented_app.sagas.postgres import PostgresSagaStore
+from instrumented_app.sagas.records import SagaRecord
+from instrumented_app.sagas.runner import SagaRunner
+from sagawatch.contracts import SagaStatus
 from sagawatch.migrations import apply_migrations
 from sagawatch.settings import get_settings
 from tests.unit.sagas.fakes import World
@@ -101,3 +107,91 @@ def test_resume_without_saas_urls_names_the_missing_variables(
     result = cli.invoke(app, ["resume", "any"])
     assert result.exit_code == 2
     assert "SAGAWATCH_SUPPORT_URL" in result.output and "SAGAWATCH_MEMBERSHIP_URL" in result.output
+
+
+@contextmanager
+def _runner(url: str, definition: SagaDefinition) -> Iterator[SagaRunner]:
+    conn = psycopg.connect(url, autocommit=True)
+    store = PostgresSagaStore(conn)
+    engine = SagaEngine(store, compensation_pause_s=0)
+    # compensate_saga uses the store, the engine and the definitions, never the SaaS clients
+    yield SagaRunner(conn=conn, clients=cast(Any, None), store=store, engine=engine,
+                     definitions={definition.saga_type: definition})  # fmt: skip
+    conn.close()
+
+
+def test_compensate_undoes_a_stuck_saga_including_the_step_it_died_in(aurora: str) -> None:
+    make_sagas(aurora)  # stuck-1: RUNNING in step b since an hour, nothing recorded for b yet
+    world = World()
+    with psycopg.connect(aurora, autocommit=True) as conn:
+        conn.execute("UPDATE saga_step SET status = 'SUCCEEDED' WHERE saga_id = 'stuck-1' AND seq = 0")
+        conn.execute("UPDATE saga_step SET status = 'RUNNING' WHERE saga_id = 'stuck-1' AND seq = 1")
+
+    with _runner(aurora, world.definition()) as runner:
+        record = compensate_saga(runner, "stuck-1")
+
+    assert record.state.status is SagaStatus.COMPENSATED
+    assert world.directions("undo") == ["b", "a"]  # b may have written before the process died
+    assert [s.status.value for s in record.steps] == ["COMPENSATED", "COMPENSATED", "SKIPPED", "SKIPPED"]
+
+
+def test_compensate_refuses_an_ended_saga_and_one_past_its_point_of_no_return(aurora: str) -> None:
+    make_sagas(aurora)
+    world = World()
+    with (
+        _runner(aurora, world.definition()) as runner,
+        pytest.raises(NotCompensable, match="done-1 ended SUCCEEDED"),
+    ):
+        compensate_saga(runner, "done-1")
+    with psycopg.connect(aurora, autocommit=True) as conn:
+        conn.execute("UPDATE saga SET status = 'MANUAL_INTERVENTION' WHERE id = 'stuck-1'")
+        conn.execute("UPDATE saga_step SET status = 'SUCCEEDED' WHERE saga_id = 'stuck-1' AND seq < 3")
+    past_c = SagaDefinition("test", world.definition().steps, point_of_no_return="c")
+    with (
+        _runner(aurora, past_c) as runner,
+        pytest.raises(NotCompensable, match="c cannot be undone by compensation"),
+    ):
+        compensate_saga(runner, "stuck-1")
+    assert world.calls == []  # nothing was undone
+    assert "saga runbook stuck-1" in (compensation_refusal(_load_record(aurora, "stuck-1"), past_c) or "")
+
+
+def _load_record(url: str, saga_id: str) -> SagaRecord:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return PostgresSagaStore(conn).load(saga_id)
+
+
+def test_compensate_asks_first(aurora: str) -> None:
+    make_sagas(aurora)
+    declined = cli.invoke(app, ["compensate", "stuck-1"], input="n\n")
+    assert declined.exit_code == 1
+    assert "Compensate saga stuck-1" in declined.output
+    assert _load_record(aurora, "stuck-1").state.status is SagaStatus.RUNNING
+
+
+def test_resolve_records_who_and_the_note_and_closes_the_runbook(aurora: str) -> None:
+    make_sagas(aurora)
+    with psycopg.connect(aurora, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE saga SET status = 'MANUAL_INTERVENTION', updated_at = now() - interval '1 hour'"
+            " WHERE id = 'stuck-1'"
+        )
+    refused = cli.invoke(app, ["resolve", "done-1", "--note", "nothing"])
+    assert refused.exit_code == 1 and "only a saga that ended MANUAL_INTERVENTION or FAILED" in refused.output
+    blank = cli.invoke(app, ["resolve", "stuck-1", "--note", "  "])
+    assert blank.exit_code == 2 and "--note" in blank.output
+
+    done = cli.invoke(app, ["resolve", "stuck-1", "--note", "merged by hand, OPS-7", "--by", "alice"])
+
+    assert done.exit_code == 0, done.output
+    with psycopg.connect(aurora, autocommit=True) as conn:
+        runbook = conn.execute(
+            "SELECT status, resolved_at FROM saga_runbook WHERE saga_id = 'stuck-1'"
+        ).fetchone()
+        audit = conn.execute("SELECT event, detail FROM saga_audit_log WHERE saga_id = 'stuck-1'").fetchall()
+        status, idle = conn.execute(
+            "SELECT status, now() - updated_at < interval '1 minute' FROM saga WHERE id = 'stuck-1'"
+        ).fetchone() or (None, None)
+    assert runbook is not None and runbook[0] == "RESOLVED" and runbook[1] is not None
+    assert audit == [("resolved by hand", {"note": "merged by hand, OPS-7", "by": "alice"})]
+    assert (status, idle) == ("MANUAL_INTERVENTION", True)  # touched, so the collectors copy it again
