@@ -10,6 +10,7 @@ What ``sagawatch up`` starts and the dashboard reads:
 - ``queues``: SQS depth, in-flight, oldest age, queue -> DLQ relation, peeked DLQ messages (masked).
 - ``sagas``: Aurora's saga tables and Step Functions executions as one view, stuck flag per
   ``sagawatch.contracts.is_stuck`` (``model`` is pure; ``aurora``, ``stepfunctions`` read; ``store`` writes).
+- ``jobs``: the queue worker's jobs (DynamoDB) by job id: status, retries, last error (masked).
 - ``metrics``: the app's EMF metrics and the alarm-relevant AWS metrics, per minute.
 - ``transaction``: everything about one correlation id (``query`` fetches, ``view`` orders, pure;
   ``render`` draws the terminal waterfall for ``sagawatch trace``).

@@ -48,6 +48,7 @@ def batched_tables(settings: RetentionSettings) -> list[tuple[BatchedTable, int]
         (BatchedTable("collector_errors", "at"), settings.errors_days),
         (BatchedTable("dlq_messages", "last_seen_at"), settings.dlq_days),
         (BatchedTable("sagas", "updated_at", terminal), settings.sagas_days),
+        (BatchedTable("jobs", "updated_at"), settings.jobs_days),
     ]
 
 

@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from alarms.names import STUCK_SAGAS
 from collectors.errors import CollectorError, unreachable, write_errors
+from collectors.jobs import JobCollector, newest_job, write_jobs
 from collectors.logs.collect import LogCollector
 from collectors.metrics import MetricCollector, write_metric_points
 from collectors.partitions import Partitions
@@ -69,7 +70,7 @@ class PassReport:
 
 
 class Collector:
-    """Collects logs, queues, sagas and metrics of one stack into its audit store."""
+    """Collects logs, queues, sagas, jobs and metrics of one stack into its audit store."""
 
     def __init__(
         self,
@@ -103,6 +104,11 @@ class Collector:
         self._metrics = MetricCollector(cloudwatch, self._limits.metrics_window_s)
         self._cloudwatch = cloudwatch
         self._sfn = session.client("stepfunctions", endpoint_url=endpoint)
+        self._jobs = JobCollector(
+            session.client("dynamodb", endpoint_url=endpoint),
+            self._limits.jobs_table,
+            self._limits.jobs_overlap_s,
+        )
 
     def run_once(self) -> PassReport:
         """One pass; raises only when the audit store cannot be reached."""
@@ -117,6 +123,7 @@ class Collector:
                 ("logs", self._collect_logs),
                 ("queues", self._collect_queues),
                 ("sagas", self._collect_sagas),
+                ("jobs", self._collect_jobs),
                 ("metrics", self._collect_metrics),
             ):
                 part_started = time.monotonic()
@@ -205,6 +212,13 @@ class Collector:
             error = unreachable("cloudwatch_unreachable", "metric:StuckSagas", exc)
             write_errors(audit, [error])
             report.errors.append(error)
+
+    def _collect_jobs(self, audit: psycopg.Connection, report: PassReport) -> None:
+        result = self._jobs.run(newest_job(audit, self._jobs.table))
+        changed = write_jobs(audit, self._jobs.table, result.rows) if result.complete else 0
+        write_errors(audit, result.errors)
+        report.counts["jobs"] = changed
+        report.errors += result.errors
 
     def _collect_metrics(self, audit: psycopg.Connection, report: PassReport) -> None:
         result = self._metrics.run(self._clock())

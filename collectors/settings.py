@@ -21,6 +21,7 @@ class RetentionSettings(BaseSettings):
     spans_days: int = Field(default=7, ge=1, description="spans (from the OTLP receiver)")
     errors_days: int = Field(default=14, ge=1, description="collector_errors")
     sagas_days: int = Field(default=90, ge=1, description="terminal sagas and their steps")
+    jobs_days: int = Field(default=14, ge=1, description="jobs not updated for this long")
     dlq_days: int = Field(default=14, ge=1, description="DLQ messages not seen for this long")
     check_interval_s: float = Field(default=600.0, gt=0, description="How often a loop enforces retention")
     delete_batch: int = Field(default=5000, ge=1, le=100_000, description="Rows per batched delete")
@@ -42,3 +43,7 @@ class PassLimits(BaseSettings):
     metrics_window_s: int = Field(default=900, ge=60, description="how far back metrics are re-read")
     saga_batch: int = Field(default=20_000, ge=100, description="changed Aurora sagas read per pass")
     saga_overlap_s: float = Field(default=300.0, ge=0, description="re-read window behind the watermark")
+    jobs_table: str = Field(
+        default="sw-async-jobs", min_length=3, max_length=255, description="the queue worker's DynamoDB table"
+    )
+    jobs_overlap_s: float = Field(default=300.0, ge=0, description="re-read window behind the jobs watermark")

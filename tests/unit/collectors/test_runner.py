@@ -38,6 +38,7 @@ def test_every_source_down_is_recorded_and_the_pass_ends(
         "queue_unreachable",
         "aurora_unreachable",
         "stepfunctions_unreachable",
+        "jobs_unreachable",
     } <= kinds
     assert "metrics_unreachable" in kinds
     assert report.counts["log_lines"] == 0 and report.counts["sagas"] == 0
