@@ -29,9 +29,14 @@ import pytest
 import collectors.logs.store as log_store
 from collectors.runner import Collector, CollectorLoop
 from collectors.settings import PassLimits
+from instrumented_app.jobs.cli import JOBS_TABLE
+from instrumented_app.jobs.model import JobStatus, new_job, utc_now
+from instrumented_app.jobs.requests import parse_request
+from instrumented_app.jobs.store import DynamoJobStore
 from sagawatch.aws import aws_session
 from sagawatch.settings import Settings
 from sagawatch.stack_info import StackInfo
+from tests.polling import eventually
 from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
 
 pytestmark = pytest.mark.slow
@@ -306,6 +311,27 @@ def test_trace_and_collect_commands_on_the_running_stack(stack: RunningStack) ->
     correlation_id = f"trace-{uuid.uuid4().hex[:8]}"
     answer = httpx.get(f"{info.api_endpoint}/diagnostics/ping", headers={"X-Correlation-Id": correlation_id})
     assert answer.status_code == 200
+    # a job through the queue worker, and one whose attempts failed (written by the app's own store)
+    accepted = httpx.post(
+        f"{info.api_endpoint}/api/async",
+        json={"kind": "sync_member", "cust_no": "J0001", "payload": {"full_name": "Hanako Yamada"}},
+        headers={"X-Correlation-Id": correlation_id},
+        timeout=10,
+    )
+    assert accepted.status_code == 202, accepted.text
+    status_url = f"{info.api_endpoint}{accepted.json()['status_url']}"
+    eventually(lambda: httpx.get(status_url, timeout=10).json()["status"] == "SUCCEEDED", 30)
+    jobs = DynamoJobStore.from_session(
+        JOBS_TABLE, aws_session(info.region, info.aws_endpoint), info.aws_endpoint
+    )
+    failed = new_job(
+        f"failed-{correlation_id}",
+        parse_request({"kind": "sync_member", "cust_no": "J0002", "payload": {"full_name": "Taro Sato"}}),
+        correlation_id,
+        utc_now(),
+    )
+    jobs.create(failed)
+    jobs.fail(failed.job_id, "MembershipError: 503 for taro@example.jp", 3, JobStatus.FAILED, utc_now())
     logs, _ = clients(info)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -317,7 +343,8 @@ def test_trace_and_collect_commands_on_the_running_stack(stack: RunningStack) ->
         [*SAGAWATCH, "collect", "--once", "--json"], cwd=REPO, env=stack.env(), capture_output=True, text=True
     )
     assert collect.returncode == 0, collect.stderr
-    assert json.loads(collect.stdout.splitlines()[-1])["counts"]["log_lines"] >= 1
+    counts = json.loads(collect.stdout.splitlines()[-1])["counts"]
+    assert counts["log_lines"] >= 1 and counts["jobs"] >= 2
     trace = subprocess.run(
         [*SAGAWATCH, "trace", correlation_id, "--json"],
         cwd=REPO,
@@ -329,6 +356,15 @@ def test_trace_and_collect_commands_on_the_running_stack(stack: RunningStack) ->
     body = json.loads(trace.stdout)
     assert any(line["message"] == "diagnostics ping" for line in body["logs"])
     assert any(e["kind"] == "invocation" for e in body["timeline"])  # its REPORT, found by request id
+    seen = {
+        r["job_id"]: (r["status"], r["retry_count"], r["last_error"])
+        for r in body["related"]
+        if r["_table"] == "jobs"
+    }
+    assert seen == {
+        accepted.json()["job_id"]: ("SUCCEEDED", 0, None),
+        failed.job_id: ("FAILED", 3, "MembershipError: 503 for *****"),  # the address masked
+    }
     text = subprocess.run(
         [*SAGAWATCH, "trace", correlation_id], cwd=REPO, env=stack.env(), capture_output=True, text=True
     )
