@@ -27,6 +27,7 @@ from collectors.queues import QueueCollector, read_last_peeks, write_queue_pass
 from collectors.retention import RetentionReport, enforce
 from collectors.sagas.aurora import fetch_sagas
 from collectors.sagas.model import SagaRecord, assess_all
+from collectors.sagas.runbooks import RunbookRecord, fetch_runbooks, write_runbooks
 from collectors.sagas.stepfunctions import collect_executions
 from collectors.sagas.store import aurora_watermark, settled_executions, write_sagas
 from collectors.settings import PassLimits, RetentionSettings
@@ -175,12 +176,14 @@ class Collector:
 
     def _collect_sagas(self, audit: psycopg.Connection, report: PassReport) -> None:
         records: list[SagaRecord] = []
+        runbooks: list[RunbookRecord] = []
         errors: list[CollectorError] = []
         try:
             with psycopg.connect(self._aurora_url, connect_timeout=CONNECT_TIMEOUT_S) as aurora:
                 records += fetch_sagas(
                     aurora, aurora_watermark(audit), self._limits.saga_overlap_s, self._limits.saga_batch
                 )
+                runbooks = fetch_runbooks(aurora, records)
         except psycopg.Error as exc:
             errors.append(unreachable("aurora_unreachable", "saga", exc))
         executions = collect_executions(
@@ -191,6 +194,7 @@ class Collector:
         now = self._clock()
         assessed = assess_all(records, now, self._settings.stuck_threshold_s)
         write_sagas(audit, assessed, now)
+        write_runbooks(audit, runbooks)
         write_errors(audit, errors)
         report.counts["sagas"] = len(records)
         report.counts["sagas_stuck"] = sum(1 for _, verdict in assessed if verdict.stuck)

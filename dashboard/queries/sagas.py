@@ -1,8 +1,8 @@
 """The sagas page's data: a filtered list (stuck and failed first) and one saga with its steps.
 
 Filters are a pydantic model so a bad value from a query parameter is refused with the field named.
-A saga's runbook entry is shown when the store has one: the collectors copy it into a ``runbook``-named
-column of ``sagas`` once the member-merge saga records it in Aurora; until then the page says so.
+A saga's runbook entry comes from ``saga_runbooks``, which the saga collector copies from Aurora for
+sagas that ended needing a person (collectors/sagas/runbooks.py); until it has, the page says so.
 """
 
 from __future__ import annotations
@@ -70,10 +70,23 @@ class StepRow(BaseModel):
         return self.status in COMPENSATION_STATUSES
 
 
+class Runbook(BaseModel):
+    """What a person needs for a saga stopped past its point of no return (texts PII-masked)."""
+
+    status: str  # OPEN | RESOLVED
+    failed_step: str | None = None
+    error: str | None = None
+    done: list[dict[str, Any]] = Field(default_factory=list)
+    remaining: list[dict[str, Any]] = Field(default_factory=list)
+    commands: dict[str, list[str]] = Field(default_factory=dict)
+    diff: list[dict[str, Any]] = Field(default_factory=list)
+    resolved_at: datetime | None = None
+
+
 class SagaDetail(BaseModel):
     saga: dict[str, Any]
     steps: list[StepRow]
-    runbook: str | None
+    runbook: Runbook | None
     trace_ids: list[str]
 
     @property
@@ -126,11 +139,34 @@ def list_sagas(conn: Conn, filters: SagaFilters) -> list[SagaRow]:
     return [SagaRow.model_validate({**r, "last_error": mask_text(r["last_error"]) or None}) for r in rows]
 
 
-def _runbook(saga: dict[str, Any]) -> str | None:
-    for column, value in saga.items():
-        if "runbook" in column and value:
-            return mask_text(str(value))
-    return None
+def _masked(value: Any) -> Any:
+    """``value`` with every string in it PII-masked (runbook JSON: lists of dicts of strings)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    return value
+
+
+def runbook(conn: Conn, saga_id: str) -> Runbook | None:
+    """The saga's runbook entry as last collected, or None (none, or a store without the table)."""
+    if not table_exists(conn, "saga_runbooks"):
+        return None
+    rows = fetch_all(
+        conn,
+        "SELECT status, failed_step, error, done, remaining, commands, diff, resolved_at FROM saga_runbooks"
+        " WHERE saga_id = %s",
+        (saga_id,),
+    )
+    return Runbook.model_validate(_masked(rows[0])) if rows else None
+
+
+def saga_status(conn: Conn, saga_id: str) -> str | None:
+    """The saga's status as last collected (None: not in the store)."""
+    rows = fetch_all(conn, "SELECT status FROM sagas WHERE saga_id = %s", (saga_id,))
+    return str(rows[0]["status"]) if rows else None
 
 
 def saga_detail(conn: Conn, saga_id: str) -> SagaDetail | None:
@@ -162,6 +198,6 @@ def saga_detail(conn: Conn, saga_id: str) -> SagaDetail | None:
     return SagaDetail(
         saga=saga,
         steps=[StepRow.model_validate({**s, "error": mask_text(s["error"]) or None}) for s in steps],
-        runbook=_runbook(saga),
+        runbook=runbook(conn, saga_id),
         trace_ids=trace_ids,
     )

@@ -15,13 +15,25 @@ import psycopg
 import streamlit as st
 
 from dashboard import app
-from dashboard.actions import ActionSpec, action_button, recent_actions
+from dashboard.actions import ActionSpec, action_button, operator_name, recent_actions
+from dashboard.masking import mask_text
 from dashboard.queries.overview import format_age
-from dashboard.queries.sagas import SagaDetail, SagaFilters, facets, list_sagas, saga_detail
+from dashboard.queries.sagas import (
+    Runbook,
+    SagaDetail,
+    SagaFilters,
+    facets,
+    list_sagas,
+    saga_detail,
+    saga_status,
+)
 
 Conn = psycopg.Connection[dict[str, Any]]
 #: Problem sagas offered as links under the table (the table itself is for scanning).
 LINKED_ROWS = 10
+#: Sagas a person settles (runbook shown, "mark resolved" offered) and sagas with nothing left to do.
+NEEDING_A_PERSON = ("MANUAL_INTERVENTION", "FAILED")
+ENDED_WELL = ("SUCCEEDED", "COMPENSATED")
 #: Material icons (Streamlit ships the font; the machine may have no emoji font).
 STEP_MARKS = {
     "SUCCEEDED": ":green[:material/check_circle:]",
@@ -136,6 +148,35 @@ def _steps_table(detail: SagaDetail) -> None:
             st.error(f"step {step.name}: {step.error}")
 
 
+def _runbook(saga_id: str, status: str, entry: Runbook | None) -> None:
+    """The runbook entry: where it stopped, what was done, what remains, the commands, the diff."""
+    st.markdown("#### Runbook")
+    if entry is None:
+        if status == "MANUAL_INTERVENTION":
+            st.warning("This saga needs a person, and no runbook entry has been collected for it yet.")
+        return
+    if entry.status == "RESOLVED":
+        when = f" at {entry.resolved_at:%Y-%m-%d %H:%M} UTC" if entry.resolved_at else ""
+        st.success(f"Runbook entry resolved{when}: see the saga's history below for who and the note.")
+    else:
+        st.warning(f"Stopped at {entry.failed_step or '?'}: {entry.error or 'no error recorded'}")
+    done, remaining = st.columns(2)
+    done.markdown("**Done**")
+    for item in entry.done:
+        done.markdown(f":green[:material/check_circle:] `{item.get('step')}` {item.get('what', '')}")
+    remaining.markdown("**Remaining**")
+    for item in entry.remaining:
+        state = f" ({item['status']})" if item.get("status") else ""
+        remaining.markdown(f":orange[:material/pending:] `{item.get('step')}` {item.get('what', '')}{state}")
+    for purpose, commands in entry.commands.items():
+        st.markdown(f"**Commands to {purpose}**")
+        st.code("\n".join(commands), language="bash")
+    if entry.diff:
+        st.markdown("**Before and after**")
+        st.dataframe(entry.diff, hide_index=True, width="stretch")
+    st.caption(f"`sagawatch saga runbook {saga_id}` prints the same entry.")
+
+
 def _detail_body(conn: Conn, saga_id: str) -> None:
     detail = saga_detail(conn, saga_id)
     if detail is None:
@@ -152,12 +193,8 @@ def _detail_body(conn: Conn, saga_id: str) -> None:
     cols[3].metric("Correlation id", saga.get("correlation_id") or "-")
     if saga.get("last_error"):
         st.error(f"last error: {saga['last_error']}")
-    if saga["status"] == "MANUAL_INTERVENTION":
-        st.markdown("#### Runbook")
-        if detail.runbook:
-            st.markdown(detail.runbook)
-        else:
-            st.warning("This saga needs a person, and no runbook entry has been collected for it yet.")
+    if saga["status"] in NEEDING_A_PERSON:
+        _runbook(saga_id, saga["status"], detail.runbook)
     st.markdown("#### Steps")
     _timeline(detail)
     _steps_table(detail)
@@ -185,8 +222,10 @@ def _detail_body(conn: Conn, saga_id: str) -> None:
         )
 
 
-def _actions(saga_id: str) -> None:
+def _actions(saga_id: str, status: str | None) -> None:
+    """Resume, compensate, mark resolved: each runs its ``sagawatch saga`` command after a confirmation."""
     st.markdown("#### Actions")
+    ended_well = status in ENDED_WELL
     cols = st.columns(3)
     with cols[0]:
         action_button(
@@ -194,23 +233,39 @@ def _actions(saga_id: str) -> None:
             "Resume",
             ActionSpec(action="saga resume", target=saga_id, args=("saga", "resume", saga_id)),
             confirm=f"Continue saga {saga_id} from its recorded state (forward or its compensation)",
+            disabled=ended_well,
+            help_text=f"The saga ended {status}." if ended_well else None,
         )
     with cols[1]:
-        st.button(
+        action_button(
+            f"compensate_{saga_id}",
             "Compensate",
-            key=f"compensate_{saga_id}",
-            disabled=True,
-            help="Needs `sagawatch saga compensate`, which the saga CLI does not have yet.",
+            ActionSpec(
+                action="saga compensate", target=saga_id, args=("saga", "compensate", saga_id, "--yes")
+            ),
+            confirm=f"Undo saga {saga_id}: compensate its done steps in reverse (what it made is deleted)",
+            disabled=ended_well,
+            help_text=f"The saga ended {status}." if ended_well else None,
         )
     with cols[2]:
-        note = st.text_input("Resolution note", key=f"note_{saga_id}", placeholder="what was done, ticket")
+        note = mask_text(
+            st.text_input(
+                "Resolution note", key=f"note_{saga_id}", placeholder="what was done, ticket"
+            ).strip()
+        )
+        resolvable = status in NEEDING_A_PERSON
+        command = ("saga", "resolve", saga_id, "--note", note, "--by", operator_name())
         action_button(
             f"resolve_{saga_id}",
             "Mark resolved",
-            ActionSpec(action="saga resolve", target=saga_id, note=note or None),
-            confirm=f"Record saga {saga_id} as resolved by hand",
-            disabled=not note.strip(),
-            help_text="Write a note first: it goes into the audit log.",
+            ActionSpec(
+                action="saga resolve", target=saga_id, note=note or None, args=command if note else ()
+            ),
+            confirm=f"Record saga {saga_id} as settled by hand (its runbook entry is closed)",
+            disabled=not note or not resolvable,
+            help_text="Write a note first: it goes into the audit logs."
+            if resolvable
+            else "Only a saga that ended MANUAL_INTERVENTION or FAILED is resolved by hand.",
         )
 
 
@@ -226,7 +281,7 @@ def render() -> None:
             app.with_store(lambda conn: _detail_body(conn, saga_id))
 
         detail()
-        _actions(saga_id)
+        _actions(saga_id, app.with_store(lambda conn: saga_status(conn, saga_id)))
         return
     filters = app.with_store(_filters)
     if filters is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -25,6 +26,16 @@ def audit_url(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("SAGAWATCH_DASHBOARD_REFRESH_S", "0")
     monkeypatch.setenv("SAGAWATCH_OPERATOR", "test-operator")
     return fresh_db_url
+
+
+@pytest.fixture
+def aurora_here(audit_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Aurora's tables in the audit store's database (no name is shared), found by the CLI through
+    ``DATABASE_URL`` (no stack: ``SAGAWATCH_HOME`` is empty), as ``sagawatch saga`` finds Aurora."""
+    apply_migrations(audit_url, "instrumented_app.schema")
+    monkeypatch.setenv("DATABASE_URL", audit_url)
+    monkeypatch.setenv("SAGAWATCH_HOME", str(tmp_path / "no-stack"))
+    return audit_url
 
 
 @pytest.fixture

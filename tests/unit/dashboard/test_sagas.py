@@ -91,14 +91,18 @@ def test_an_unknown_saga_is_said_plainly(open_page: Callable[..., AppTest]) -> N
     assert "No saga nope in the audit store" in page_text(at)
 
 
-def test_mark_resolved_needs_a_note_and_confirmation_then_is_audited(
-    open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
+def test_mark_resolved_needs_a_note_and_confirmation_then_runs_saga_resolve(
+    open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any], aurora_here: str
 ) -> None:
     seed.saga(audit_conn, "s-r", status="MANUAL_INTERVENTION")
+    audit_conn.execute(
+        "INSERT INTO saga (id, saga_type, correlation_id, status, started_at, updated_at)"
+        " VALUES ('s-r', 'member_merge', 'corr-s-r', 'MANUAL_INTERVENTION', now(), now())"
+    )
     at = open_page("sagas", saga_id="s-r")
     assert at.button(key="action_resolve_s-r").disabled  # no note yet
 
-    at.text_input(key="note_s-r").input("merged by hand, ticket OPS-7").run()
+    at.text_input(key="note_s-r").input("merged by hand, ticket OPS-7, called +81 90 1234 5678").run()
     at.button(key="action_resolve_s-r").click().run()
     assert audit_conn.execute("SELECT count(*) AS n FROM dashboard_actions").fetchone() == {"n": 0}
     at.button(key="action_confirm_resolve_s-r").click().run()
@@ -110,11 +114,48 @@ def test_mark_resolved_needs_a_note_and_confirmation_then_is_audited(
         "saga resolve",
         "s-r",
         "succeeded",
-    )
-    assert row["note"] == "merged by hand, ticket OPS-7"
+    ), row["output"]
+    note = "merged by hand, ticket OPS-7, called ***-****"  # the phone never leaves the page unmasked
+    assert row["note"] == note
+    assert row["command"] == ["sagawatch", "saga", "resolve", "s-r", "--note", note, "--by", "test-operator"]
+    runbook = audit_conn.execute("SELECT status FROM saga_runbook WHERE saga_id = 's-r'").fetchone()
+    assert runbook == {"status": "RESOLVED"}  # in Aurora, through the same command as the CLI
     assert "Mark resolved: done" in page_text(at)
     at.run()  # the next refresh lists it in the saga's history
     assert "test-operator: saga resolve succeeded — merged by hand" in page_text(at)
+
+
+def test_compensate_asks_then_runs_saga_compensate_and_says_why_it_failed(
+    open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any], aurora_here: str
+) -> None:
+    seed.saga(audit_conn, "s-x", idle_s=900, stuck=True)
+    at = open_page("sagas", saga_id="s-x")
+
+    at.button(key="action_compensate_s-x").click().run()
+    assert "Undo saga s-x" in page_text(at)
+    assert "sagawatch saga compensate s-x --yes" in page_text(at)
+    at.button(key="action_confirm_compensate_s-x").click().run()
+
+    row = audit_conn.execute(
+        "SELECT action, target, command, status, output FROM dashboard_actions"
+    ).fetchone()
+    assert row is not None
+    assert (row["action"], row["target"], row["status"]) == ("saga compensate", "s-x", "failed")
+    assert row["command"] == ["sagawatch", "saga", "compensate", "s-x", "--yes"]
+    assert "SaaS base URLs not configured" in row["output"]  # no stack: the CLI said what is missing
+    assert "Compensate: failed (exit 2)" in page_text(at)
+
+
+def test_a_saga_that_ended_well_offers_no_action(
+    open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
+) -> None:
+    seed.saga(audit_conn, "s-ok", status="SUCCEEDED")
+    at = open_page("sagas", saga_id="s-ok")
+
+    assert at.button(key="action_resume_s-ok").disabled
+    assert at.button(key="action_compensate_s-ok").disabled
+    at.text_input(key="note_s-ok").input("nothing to do").run()
+    assert at.button(key="action_resolve_s-ok").disabled
 
 
 def test_cancel_runs_nothing(open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]) -> None:
