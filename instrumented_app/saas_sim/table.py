@@ -9,7 +9,9 @@ each check or page would make a store of 100k records crawl. The table keeps
 - one case-insensitive index per unique field, for the records that
   ``unique_when`` says hold their values (Zendesk: active users only);
 - optionally a second sort order (``order``), e.g. ``(updated_at, id)``,
-  for pages in change order.
+  for pages in change order;
+- optionally the link-key order (``link``): ``(link_key(value), id)``, for
+  bulk exports in key order (``keyorder``) and many-key lookups.
 
 It is not thread-safe by itself: each model calls it under its own lock.
 """
@@ -33,6 +35,11 @@ KeyT = TypeVar("KeyT", bound=_Ordered)
 RecordT = TypeVar("RecordT")
 
 
+def link_key(value: str | None) -> str:
+    """How key-ordered listings compare a link field: trimmed, upper-cased, code point order; "" if none."""
+    return "" if value is None else value.strip().upper()
+
+
 class RecordTable(Generic[KeyT, RecordT]):
     def __init__(
         self,
@@ -40,6 +47,7 @@ class RecordTable(Generic[KeyT, RecordT]):
         unique: Mapping[str, Callable[[RecordT], str | None]] | None = None,
         unique_when: Callable[[RecordT], bool] = lambda _record: True,
         order: Callable[[RecordT], tuple[Any, ...]] | None = None,
+        link: Callable[[RecordT], str | None] | None = None,
     ) -> None:
         self._key: Callable[[RecordT], KeyT] = key
         self._unique_fields = dict(unique or {})
@@ -48,6 +56,8 @@ class RecordTable(Generic[KeyT, RecordT]):
         self._records: dict[KeyT, RecordT] = {}
         self._indexes: dict[str, dict[str, KeyT]] = {field: {} for field in self._unique_fields}
         self._order: list[tuple[Any, ...]] = []
+        self._link: Callable[[RecordT], str | None] | None = link
+        self._links: list[tuple[str, KeyT]] = []
 
     def __len__(self) -> int:
         return len(self._records)
@@ -87,6 +97,7 @@ class RecordTable(Generic[KeyT, RecordT]):
         for index in self._indexes.values():
             index.clear()
         self._order.clear()
+        self._links.clear()
 
     def by_id(
         self,
@@ -141,6 +152,46 @@ class RecordTable(Generic[KeyT, RecordT]):
         found = self._scan((order[index][-1] for index in range(start, len(order))), keep, limit + 1)
         return found[:limit], len(found) > limit
 
+    def by_link(
+        self,
+        limit: int,
+        after: tuple[str, KeyT] | None = None,
+        key_gte: str | None = None,
+        key_lt: str | None = None,
+        keep: Callable[[RecordT], bool] = lambda _record: True,
+    ) -> tuple[list[RecordT], bool]:
+        """``limit`` kept records in ``(link_key, id)`` order past ``after``, keys in ``[key_gte, key_lt)``.
+
+        Returns the page and whether more follow. O(log n + page): the index is kept sorted on write.
+        """
+        links = self._require_links()
+        start = 0 if after is None else bisect.bisect_right(links, after)
+        if key_gte is not None:
+            start = max(start, bisect.bisect_left(links, (key_gte,)))
+        stop = len(links) if key_lt is None else bisect.bisect_left(links, (key_lt,))
+        found = self._scan((links[index][1] for index in range(start, stop)), keep, limit + 1)
+        return found[:limit], len(found) > limit
+
+    def with_links(
+        self, values: Iterable[str], keep: Callable[[RecordT], bool] = lambda _record: True
+    ) -> list[RecordT]:
+        """Kept records whose link key equals ``link_key`` of one of ``values``, in (key, id) order."""
+        links = self._require_links()
+        found: list[RecordT] = []
+        for wanted in sorted({link_key(value) for value in values}):
+            index = bisect.bisect_left(links, (wanted,))
+            while index < len(links) and links[index][0] == wanted:
+                record = self._records[links[index][1]]
+                if keep(record):
+                    found.append(record)
+                index += 1
+        return found
+
+    def _require_links(self) -> list[tuple[str, KeyT]]:
+        if self._link is None:
+            raise TypeError("this table keeps no link-key order")
+        return self._links
+
     def _scan(self, keys: Iterable[KeyT], keep: Callable[[RecordT], bool], limit: int) -> list[RecordT]:
         found: list[RecordT] = []
         for key in keys:
@@ -161,6 +212,8 @@ class RecordTable(Generic[KeyT, RecordT]):
         sort_key = self._order_key
         if sort_key is not None:
             bisect.insort(self._order, (*sort_key(record), key))
+        if self._link is not None:
+            bisect.insort(self._links, (link_key(self._link(record)), key))
 
     def _unindex(self, record: RecordT) -> None:
         key = self._key(record)
@@ -174,3 +227,8 @@ class RecordTable(Generic[KeyT, RecordT]):
             position = bisect.bisect_left(self._order, entry)
             if position < len(self._order) and self._order[position] == entry:
                 del self._order[position]
+        if self._link is not None:
+            link_entry = (link_key(self._link(record)), key)
+            position = bisect.bisect_left(self._links, link_entry)
+            if position < len(self._links) and self._links[position] == link_entry:
+                del self._links[position]

@@ -55,7 +55,9 @@ class CommerceBackend:
         self._clock = clock
         self._lock = threading.RLock()
         self._customers: RecordTable[int, Customer] = RecordTable(
-            key=attrgetter("id"), unique={field: attrgetter(field) for field in UNIQUE}
+            key=attrgetter("id"),
+            unique={field: attrgetter(field) for field in UNIQUE},
+            link=attrgetter("multipass_identifier"),
         )
         self._next_id = FIRST_ID
 
@@ -145,6 +147,18 @@ class CommerceBackend:
                 holder = self._customers.holder(field, wanted)
                 return [] if holder is None else [holder]
             return [c for c in self._customers if same_text(getattr(c, field), wanted)]
+
+    def export_page(
+        self, limit: int, key_gte: str | None, key_lt: str | None, after: tuple[str, int] | None
+    ) -> tuple[list[Customer], bool]:
+        """Customers in ``(multipass_identifier, id)`` order (``table.link_key``); and whether more follow."""
+        with self._lock:
+            return self._customers.by_link(limit, after=after, key_gte=key_gte, key_lt=key_lt)
+
+    def with_identifiers(self, identifiers: Sequence[str]) -> list[Customer]:
+        """Customers whose multipass_identifier is one of ``identifiers`` (case-insensitively)."""
+        with self._lock:
+            return self._customers.with_links(identifiers)
 
     def count(self) -> int:
         with self._lock:

@@ -25,6 +25,7 @@ from instrumented_app.saas_sim.commerce.exceptions import BadRequest, CommerceEr
 from instrumented_app.saas_sim.commerce.models import CommerceBackend, Customer
 from instrumented_app.saas_sim.cursors import InvalidCursor, decode_cursor, encode_cursor
 from instrumented_app.saas_sim.gateway import RECORD_ID_STATE
+from instrumented_app.saas_sim.keyorder import read_export, read_keys
 from instrumented_app.saas_sim.params import QueryError, int_param, read_json
 from instrumented_app.saas_sim.ratelimit import BucketState
 from instrumented_app.saas_sim.records import ImportStamps
@@ -161,6 +162,40 @@ class CommerceResponses:
             links.append(f'<{base.include_query_params(limit=limit, page_info=page_info)}>; rel="next"')
         headers = {"Link": ", ".join(links)} if links else {}
         return JSONResponse({"customers": [_customer_json(c) for c in window.items]}, headers=headers)
+
+    async def export_customers(self, request: Request) -> JSONResponse:
+        """``GET .../customers/export.json?limit=<1..5000>&key_gte=&key_lt=``, then the ``rel="next"`` link.
+
+        Customers in ``multipass_identifier`` order (trimmed, upper-cased), for bulk reads
+        (``saas_sim.keyorder``); ``page_info`` carries the range on.
+        """
+        _check_version(request)
+        params = request.query_params
+        try:
+            position = read_export(params, cursor_param="page_info", limit_param="limit", id_type=int)
+        except QueryError as exc:
+            raise BadRequest(str(exc).split(":", 1)[0], str(exc)) from exc
+        customers, has_more = self.backend.export_page(
+            position.limit, position.key_gte, position.key_lt, position.after
+        )
+        headers = {}
+        if has_more:
+            last = customers[-1]
+            page_info = position.next_cursor(last.multipass_identifier, last.id)
+            base = request.url.replace(query="")
+            next_url = base.include_query_params(limit=position.limit, page_info=page_info)
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        return JSONResponse({"customers": [_customer_json(c) for c in customers]}, headers=headers)
+
+    async def lookup_customers(self, request: Request) -> JSONResponse:
+        """``GET .../customers/lookup.json?multipass_identifiers=A,B`` (at most 100): every holder."""
+        _check_version(request)
+        try:
+            identifiers = read_keys(request.query_params, "multipass_identifiers")
+        except QueryError as exc:
+            raise BadRequest("multipass_identifiers", str(exc)) from exc
+        customers = self.backend.with_identifiers(identifiers)
+        return JSONResponse({"customers": [_customer_json(c) for c in customers]})
 
 
 async def _customer_fields(request: Request) -> dict[str, str | None]:

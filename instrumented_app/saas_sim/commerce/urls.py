@@ -22,6 +22,8 @@ def build_app(backend: CommerceBackend) -> Starlette:
         Route(f"{PREFIX}/customers.json", responses.create_customer, methods=["POST"]),
         Route(f"{PREFIX}/customers/count.json", responses.count_customers, methods=["GET"]),
         Route(f"{PREFIX}/customers/search.json", responses.search_customers, methods=["GET"]),
+        Route(f"{PREFIX}/customers/export.json", responses.export_customers, methods=["GET"]),
+        Route(f"{PREFIX}/customers/lookup.json", responses.lookup_customers, methods=["GET"]),
         Route(f"{PREFIX}/customers/{{customer_id:int}}.json", responses.show_customer, methods=["GET"]),
         Route(f"{PREFIX}/customers/{{customer_id:int}}.json", responses.update_customer, methods=["PUT"]),
         Route(f"{PREFIX}/customers/{{customer_id:int}}.json", responses.delete_customer, methods=["DELETE"]),

@@ -55,6 +55,7 @@ class MembershipBackend:
             key=attrgetter("id"),
             unique={"member_no": attrgetter("member_no")},
             order=lambda m: (m.updated_at,),
+            link=attrgetter("member_no"),
         )
         self._next = 1
 
@@ -131,6 +132,18 @@ class MembershipBackend:
         recent = updated_since is None or holder.updated_at >= updated_since
         past_cursor = after is None or (holder.updated_at, holder.id) > after
         return ([holder] if recent and past_cursor else []), False
+
+    def export_page(
+        self, limit: int, key_gte: str | None, key_lt: str | None, after: tuple[str, str] | None
+    ) -> tuple[list[Member], bool]:
+        """Members in ``(member_no, id)`` order (``table.link_key``) past ``after``; and if more follow."""
+        with self._lock:
+            return self._members.by_link(limit, after=after, key_gte=key_gte, key_lt=key_lt)
+
+    def with_member_nos(self, member_nos: Sequence[str]) -> list[Member]:
+        """The members holding any of ``member_nos`` (case-insensitively), by member_no."""
+        with self._lock:
+            return self._members.with_links(member_nos)
 
     def count(self) -> int:
         with self._lock:

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from instrumented_app.saas_sim.cursors import InvalidCursor, decode_cursor, encode_cursor
 from instrumented_app.saas_sim.gateway import RECORD_ID_STATE
+from instrumented_app.saas_sim.keyorder import read_export, read_keys
 from instrumented_app.saas_sim.membership.exceptions import BadRequest
 from instrumented_app.saas_sim.membership.models import Member, MembershipBackend
 from instrumented_app.saas_sim.params import QueryError, int_param, read_json
@@ -116,6 +117,32 @@ class MembershipResponses:
                 }
             )
         return JSONResponse({"members": [_member_json(m) for m in members], "next_cursor": next_cursor})
+
+    async def export_members(self, request: Request) -> JSONResponse:
+        """``GET /members/export?limit=<1..5000>&key_gte=&key_lt=`` then ``cursor=<next_cursor>``.
+
+        Members in ``member_no`` order (trimmed, upper-cased), for bulk reads (``saas_sim.keyorder``).
+        """
+        try:
+            position = read_export(
+                request.query_params, cursor_param="cursor", limit_param="limit", id_type=str
+            )
+        except QueryError as exc:
+            raise BadRequest(str(exc), str(exc).split(":", 1)[0]) from exc
+        members, has_more = self.backend.export_page(
+            position.limit, position.key_gte, position.key_lt, position.after
+        )
+        next_cursor = position.next_cursor(members[-1].member_no, members[-1].id) if has_more else None
+        return JSONResponse({"members": [_member_json(m) for m in members], "next_cursor": next_cursor})
+
+    async def lookup_members(self, request: Request) -> JSONResponse:
+        """``GET /members/lookup?member_nos=A,B`` (at most 100): every member holding one of them."""
+        try:
+            member_nos = read_keys(request.query_params, "member_nos")
+        except QueryError as exc:
+            raise BadRequest(str(exc), "member_nos") from exc
+        members = self.backend.with_member_nos(member_nos)
+        return JSONResponse({"members": [_member_json(m) for m in members]})
 
 
 async def _member_fields(request: Request) -> dict[str, str | None]:

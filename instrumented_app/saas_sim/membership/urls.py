@@ -18,6 +18,8 @@ def build_app(backend: MembershipBackend) -> Starlette:
     routes = [
         Route("/members", responses.list_members, methods=["GET"]),
         Route("/members", responses.create_member, methods=["POST"]),
+        Route("/members/export", responses.export_members, methods=["GET"]),
+        Route("/members/lookup", responses.lookup_members, methods=["GET"]),
         Route("/members/{member_id}", responses.show_member, methods=["GET"]),
         Route("/members/{member_id}", responses.update_member, methods=["PUT"]),
         Route("/members/{member_id}", responses.delete_member, methods=["DELETE"]),

@@ -55,6 +55,7 @@ def _new_table() -> RecordTable[int, User]:
         unique={field: attrgetter(field) for field in UNIQUE},
         unique_when=lambda user: user.active,
         order=lambda user: (user.seq,),
+        link=attrgetter("external_id"),
     )
 
 
@@ -145,10 +146,9 @@ class SupportBackend:
     def get_many(self, ids: list[int] | None = None, external_ids: list[str] | None = None) -> list[User]:
         """Users by id or by external_id (Zendesk's ``show_many``), deleted ones included, by id."""
         with self._lock:
-            wanted = {value.casefold() for value in external_ids or []}
             found = [self._users.get(user_id) for user_id in ids or []]
-            if wanted:
-                found += [u for u in self._users if u.external_id and u.external_id.casefold() in wanted]
+            if external_ids:
+                found += self._users.with_links(external_ids)
             return sorted({user.id: user for user in found if user is not None}.values(), key=lambda u: u.id)
 
     def search(self, external_id: str | None = None, email: str | None = None) -> list[User]:
@@ -171,6 +171,15 @@ class SupportBackend:
             # At the end, the cursor covers every change so far: the next poll starts from "now".
             last_seq = page[-1].seq if more else self._seq
             return ExportPage(page, last_seq, end_of_stream=not more)
+
+    def export_page(
+        self, size: int, key_gte: str | None, key_lt: str | None, after: tuple[str, int] | None
+    ) -> tuple[list[User], bool]:
+        """Active users in ``(external_id, id)`` order (``table.link_key``); and whether more follow."""
+        with self._lock:
+            return self._users.by_link(
+                size, after=after, key_gte=key_gte, key_lt=key_lt, keep=lambda user: user.active
+            )
 
     def count(self) -> int:
         with self._lock:

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 
 from instrumented_app.saas_sim.cursors import InvalidCursor, decode_cursor, encode_cursor
 from instrumented_app.saas_sim.gateway import RECORD_ID_STATE
+from instrumented_app.saas_sim.keyorder import read_export
 from instrumented_app.saas_sim.params import QueryError, int_param, read_json
 from instrumented_app.saas_sim.ratelimit import BucketState
 from instrumented_app.saas_sim.records import ImportStamps
@@ -144,6 +145,28 @@ class SupportResponses:
                 "users": [_user_json(request, user) for user in users],
                 "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": before_cursor},
                 "links": {"next": next_link, "prev": prev_link},
+            }
+        )
+
+    async def export_users_by_key(self, request: Request) -> JSONResponse:
+        """``GET /api/v2/users/export.json?page[size]=<1..5000>&key_gte=&key_lt=``, then ``page[after]``.
+
+        Active users in ``external_id`` order (trimmed, upper-cased), for bulk reads (``saas_sim.keyorder``).
+        """
+        try:
+            position = read_export(
+                request.query_params, cursor_param="page[after]", limit_param="page[size]", id_type=int
+            )
+        except QueryError as exc:
+            raise InvalidParameter(str(exc)) from exc
+        users, has_more = self.backend.export_page(
+            position.limit, position.key_gte, position.key_lt, position.after
+        )
+        after_cursor = position.next_cursor(users[-1].external_id, users[-1].id) if has_more else None
+        return JSONResponse(
+            {
+                "users": [_user_json(request, user) for user in users],
+                "meta": {"has_more": has_more, "after_cursor": after_cursor},
             }
         )
 

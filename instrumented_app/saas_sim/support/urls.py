@@ -21,6 +21,7 @@ def build_app(backend: SupportBackend) -> Starlette:
         Route("/api/v2/users/create_or_update.json", responses.create_or_update_user, methods=["POST"]),
         Route("/api/v2/users/search.json", responses.search_users, methods=["GET"]),
         Route("/api/v2/users/show_many.json", responses.show_many_users, methods=["GET"]),
+        Route("/api/v2/users/export.json", responses.export_users_by_key, methods=["GET"]),
         Route("/api/v2/users/{user_id:int}.json", responses.show_user, methods=["GET"]),
         Route("/api/v2/users/{user_id:int}.json", responses.update_user, methods=["PUT"]),
         Route("/api/v2/users/{user_id:int}.json", responses.delete_user, methods=["DELETE"]),
