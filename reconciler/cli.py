@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, NoReturn, TextIO
 
+import psycopg
 import typer
 
 from reconciler.config import EndpointError, ReconcileSettings, resolve_endpoints
@@ -18,6 +19,7 @@ from reconciler.lock import RunLocked, run_lock
 from reconciler.mapping import MAPPINGS
 from reconciler.report import ReportFormat, write_report
 from reconciler.run import Mode, RunOptions, RunResult
+from reconciler.store import AuditStore
 from reconciler.wiring import open_reconciler
 from sagawatch.redact import redact
 from sagawatch.settings import get_settings
@@ -85,24 +87,31 @@ def reconcile(
         _fail(str(exc))
     except Exception as exc:  # the exit code must say "error" whatever broke, with secrets out
         _fail(f"reconcile failed: {type(exc).__name__}: {redact(str(exc))}")
-    _report(result, fmt, output)
+    try:
+        _report(result, fmt, output, AuditStore(endpoints.audit_url))
+    except (OSError, psycopg.Error) as exc:
+        _fail(f"report failed: {type(exc).__name__}: {redact(str(exc))}")
     raise typer.Exit(result.exit_code)
 
 
-def _report(result: RunResult, fmt: ReportFormat, output: Path | None) -> None:
+def _report(result: RunResult, fmt: ReportFormat, output: Path | None, store: AuditStore) -> None:
+    """The whole run's findings, read back from the audit store in batches (the result keeps a few)."""
     title = f"Reconciliation drift ({result.mode.value}, run {result.run_id})"
+    findings = (f for batch in store.run_findings(result.run_id) for f in batch)
     with _open(output) as out:
-        write_report(result.findings, fmt, out, deferred=result.deferred, title=title)
+        write_report(findings, fmt, out, deferred=result.deferred, title=title)
         if fmt is ReportFormat.MARKDOWN and result.plan:
             _write_plan_markdown(result, out)
     if fmt is not ReportFormat.MARKDOWN:
         for action in result.plan:
             typer.echo(f"repair: {action.describe()}", err=True)
+        if result.planned > len(result.plan):
+            typer.echo(f"repair: ... and {result.planned - len(result.plan)} more", err=True)
     for error in result.errors:
         typer.echo(f"error: {error}", err=True)
     summary = (
-        f"run {result.run_id}: {result.status}, {len(result.findings)} finding(s), "
-        f"{len(result.deferred)} deferred, {len(result.plan)} repair action(s)"
+        f"run {result.run_id}: {result.status}, {result.finding_count} finding(s), "
+        f"{len(result.deferred)} deferred, {result.planned} repair action(s)"
         f"{', applied' if result.repairs else ' (dry run)' if result.plan else ''}, {result.duration_s:.2f}s"
     )
     typer.echo(summary, err=True)
@@ -116,6 +125,8 @@ def _write_plan_markdown(result: RunResult, out: TextIO) -> None:
         outcome = applied.get(action.idempotency_key)
         status = f" — **{outcome.status}**" if outcome else ""
         out.write(f"- {action.describe()}{status}\n")
+    if result.planned > len(result.plan):
+        out.write(f"- ... and {result.planned - len(result.plan)} more (all in reconcile_repair)\n")
 
 
 class _open:

@@ -58,6 +58,7 @@ class _CompiledRule:
     saas_values: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     joined_name: bool  # a (family, given) pair against one full-name field
     phone_prefixes: PhonePrefixes | None = None  # for the national-vs-E.164 shortcut of a phone field
+    ascii_fold: Callable[[str], str] | None = None  # for a code or e-mail written in another case
 
     @classmethod
     def of(cls, rule: FieldRule, default_region: str) -> _CompiledRule:
@@ -67,12 +68,15 @@ class _CompiledRule:
             saas_values=_getter(rule.saas),
             joined_name=rule.kind is FieldKind.PERSON_NAME and len(rule.saas) == 1,
             phone_prefixes=_phone_prefixes(default_region) if rule.kind is FieldKind.PHONE else None,
+            ascii_fold=_ASCII_FOLDS.get(rule.kind),
         )
 
     def quick_equal(self, a_raw: tuple[Any, ...], s_raw: tuple[Any, ...]) -> bool:
         """True only when equality is certain without normalising (False means "look closer")."""
         if self.phone_prefixes is not None:
             return _same_phone(a_raw, s_raw, self.phone_prefixes)
+        if self.ascii_fold is not None:
+            return _same_folded(a_raw, s_raw, self.ascii_fold)
         if not self.joined_name:
             return False
         family, given = a_raw
@@ -100,6 +104,20 @@ def _phone_prefixes(region: str) -> PhonePrefixes | None:
     lengths = frozenset(metadata.general_desc.possible_length or ())
     international = re.compile(metadata.international_prefix) if metadata.international_prefix else None
     return PhonePrefixes(metadata.national_prefix, f"+{code}", lengths, international)
+
+
+#: For ASCII text without inner spaces, ``normalise_code`` is ``strip().upper()`` and ``normalise_email``
+#: is ``strip().lower()`` (NFKC changes no ASCII); membership's ``active`` against Aurora's ``ACTIVE`` is
+#: a million rows of a sweep.
+_ASCII_FOLDS: dict[FieldKind, Callable[[str], str]] = {FieldKind.CODE: str.upper, FieldKind.EMAIL: str.lower}
+
+
+def _same_folded(a_raw: tuple[Any, ...], s_raw: tuple[Any, ...], fold: Callable[[str], str]) -> bool:
+    (a,), (s,) = a_raw, s_raw
+    if not (isinstance(a, str) and isinstance(s, str) and a.isascii() and s.isascii()):
+        return False
+    a, s = a.strip(), s.strip()
+    return bool(a) and " " not in a and fold(a) == fold(s)
 
 
 _PHONE_JUNK = re.compile(r"[\s\-().]")

@@ -1,7 +1,9 @@
 """Finding lifecycle across runs: which findings are new, seen again, or resolved (issue 7, point 5).
 
-Pure: the audit store passes in what it holds open and stores what comes
-out. The subtle part is scope. A run may look at one system, one key range
+Pure: the run checks each batch of findings against its scope before the
+audit store upserts it (first seen, last seen, re-opened), and passes the
+open findings it did not see again through ``to_resolve``. The subtle
+part is scope. A run may look at one system, one key range
 (a Distributed Map item) or only the changed keys (incremental), and it
 does not judge deferred keys; an open finding outside what the run actually
 judged must stay open, or a partial run would "resolve" drift it never
@@ -45,31 +47,18 @@ class Scope:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class LifecycleUpdate:
-    opened: tuple[Finding, ...]  # not open before: record first_seen
-    seen_again: tuple[str, ...]  # fingerprints still open: bump last_seen
-    resolved: tuple[str, ...]  # fingerprints open before, judged this run, and gone
-
-
-def update_lifecycle(
-    open_before: Iterable[OpenFinding], current: Iterable[Finding], scope: Scope
-) -> LifecycleUpdate:
-    """Compare this run's findings with the open ones, within ``scope`` only."""
-    before = {f.fingerprint: f for f in open_before}
-    opened: list[Finding] = []
-    seen: set[str] = set()
-    for finding in current:
+def check_in_scope(findings: Iterable[Finding], scope: Scope) -> None:
+    """A finding about a key the run did not judge is an engine bug: refuse to store it."""
+    for finding in findings:
         if not scope.covers(finding.system, finding.key):
             where = f"{finding.system} {finding.key!r}"
             raise ValueError(f"finding {finding.fingerprint} ({where}) lies outside the run's scope")
-        if finding.fingerprint in seen:
-            continue
-        seen.add(finding.fingerprint)
-        if finding.fingerprint not in before:
-            opened.append(finding)
-    seen_again = tuple(sorted(fp for fp in seen if fp in before))
-    resolved = tuple(
-        sorted(fp for fp, f in before.items() if fp not in seen and scope.covers(f.system, f.key))
-    )
-    return LifecycleUpdate(opened=tuple(opened), seen_again=seen_again, resolved=resolved)
+
+
+def to_resolve(open_not_seen: Iterable[OpenFinding], scope: Scope) -> list[str]:
+    """Fingerprints of open findings this run did not see again, among those it judged: resolved.
+
+    ``open_not_seen`` are the system's open findings the run did not report (the audit store
+    streams them in batches, so memory does not grow with the number of findings).
+    """
+    return [f.fingerprint for f in open_not_seen if scope.covers(f.system, f.key)]

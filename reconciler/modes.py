@@ -13,7 +13,7 @@ not do is lose a key: two rules make sure of that.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
@@ -34,17 +34,24 @@ def full_sweep(
     key_from: str | None = None,
     key_to: str | None = None,
     stats: DiffStats | None = None,
-) -> Iterator[Outcome]:
-    """Every key in ``[key_from, key_to)``: one item of a Distributed Map, or the whole table."""
-    return diff_sorted(
-        mapping,
-        policy,
-        aurora.iter_sorted(key_from, key_to),
-        saas.iter_sorted(key_from, key_to),
-        key_from=key_from,
-        key_to=key_to,
-        stats=stats,
-    )
+) -> Generator[Outcome, None, None]:
+    """Every key in ``[key_from, key_to)``: one item of a Distributed Map, or the whole table.
+
+    Both listings are closed when this generator ends, fails or is closed: an Aurora listing
+    holds a server-side cursor and its connection, which must not wait for the garbage
+    collector (by then its database may be gone).
+    """
+    aurora_records = aurora.iter_sorted(key_from, key_to)
+    saas_records = saas.iter_sorted(key_from, key_to)
+    try:
+        yield from diff_sorted(
+            mapping, policy, aurora_records, saas_records, key_from=key_from, key_to=key_to, stats=stats
+        )
+    finally:
+        for records in (saas_records, aurora_records):
+            close = getattr(records, "close", None)
+            if callable(close):
+                close()
 
 
 KeyRange = tuple[str | None, str | None]
@@ -117,9 +124,9 @@ def incremental(
     key_to: str | None = None,
     batch_size: int = 500,
     stats: DiffStats | None = None,
-) -> Iterator[Outcome]:
+) -> Generator[Outcome, None, None]:
     """Diff only ``plan.keys``, fetching them in batches from both sources."""
-    return diff_keys(
+    yield from diff_keys(
         mapping,
         policy,
         plan.keys,

@@ -4,13 +4,20 @@ The order of a run:
 
 1. a run record (``running``) in the audit store;
 2. the keys live sagas hold, read once from Aurora's ``saga`` table;
-3. per system, the full sweep or the incremental diff (``modes``); the
+3. per system, the full sweep or the incremental diff (``modes``); findings
+   stream to the audit store in batches as the diff yields them, and the
    findings' lifecycle, the new watermarks and the keys to re-check are
    committed per system in one transaction; a system whose source fails is
    recorded as an error and the others still run;
-4. the repair plan, executed with ``apply``; repaired keys are re-checked by
-   the next run even when the SaaS cannot report the change (hard deletes);
+4. the repair plan, read back from the store in batches and executed with
+   ``apply``; repaired keys are re-checked by the next run even when the
+   SaaS cannot report the change (hard deletes);
 5. the run record finished (counts, duration, errors, repairs).
+
+Memory does not grow with the number of findings: a ``RunResult`` counts
+them all but keeps only the first ``RunOptions.keep`` findings and repair
+actions (for logs, tests and the scheduler); the CLI's report reads the
+whole set back from the store (``AuditStore.run_findings``).
 
 A first incremental run of a system (no watermarks yet) is a full sweep:
 reading every change since the epoch would cost more than sweeping.
@@ -23,23 +30,25 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterable, Mapping
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from aws_lambda_powertools import Logger
 
 from reconciler.compare import DiffPolicy
-from reconciler.lifecycle import Scope, update_lifecycle
+from reconciler.lifecycle import Scope, check_in_scope
 from reconciler.mapping import mapping_for
-from reconciler.model import Deferred, DiffStats, Finding
+from reconciler.model import Deferred, DiffStats, DriftKind, Finding, Outcome
 from reconciler.modes import IncrementalPlan, Watermarks, full_sweep, incremental, plan_incremental
 from reconciler.repair import RepairAction, RepairOutcome, apply_repairs, plan_repairs
 from reconciler.sources.aurora import AuroraSource
 from reconciler.sources.base import Source, SourceError, Watermark
+from reconciler.sources.http import batched
 from reconciler.sources.writer import SaasWriter
-from reconciler.store import AuditStore
+from reconciler.store import FINDING_BATCH, AuditStore
 from sagawatch.redact import redact
 
 #: Reconciler logs go to stderr: stdout carries the report.
@@ -61,10 +70,13 @@ class RunOptions:
     key_to: str | None = None
     grace: timedelta = timedelta(minutes=5)
     stale_tolerance: timedelta = timedelta(minutes=15)
+    keep: int = 1_000  # findings per system and repair actions a RunResult holds (all are stored)
 
     def __post_init__(self) -> None:
         if not self.systems:
             raise ValueError("systems: at least one system is needed")
+        if self.keep < 0:
+            raise ValueError(f"keep: must not be negative, got {self.keep}")
         if self.mode is Mode.INCREMENTAL and (self.key_from is not None or self.key_to is not None):
             raise ValueError("key_from/key_to: a key range needs the full mode (--full)")
 
@@ -72,11 +84,22 @@ class RunOptions:
 @dataclass(slots=True)
 class SystemResult:
     system: str
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # the first RunOptions.keep of them
+    counts: Counter[DriftKind] = field(default_factory=Counter)  # every finding, by kind
     deferred: list[Deferred] = field(default_factory=list)
     stats: DiffStats = field(default_factory=DiffStats)
     swept: bool = False  # judged every key (full sweep, or a first incremental run)
     error: str | None = None
+
+    @property
+    def finding_count(self) -> int:
+        return sum(self.counts.values())
+
+    def forget(self) -> None:
+        """A failed system reports nothing (its transaction was rolled back)."""
+        self.findings.clear()
+        self.counts.clear()
+        self.deferred.clear()
 
 
 @dataclass(slots=True)
@@ -86,13 +109,20 @@ class RunResult:
     started_at: datetime
     duration_s: float = 0.0
     systems: list[SystemResult] = field(default_factory=list)
-    plan: list[RepairAction] = field(default_factory=list)
-    repairs: list[RepairOutcome] = field(default_factory=list)
+    plan: list[RepairAction] = field(default_factory=list)  # the first RunOptions.keep actions
+    repairs: list[RepairOutcome] = field(default_factory=list)  # likewise, with --apply
+    planned: int = 0  # every action planned
+    repair_counts: Counter[str] = field(default_factory=Counter)  # every action applied, by status
     errors: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
+        """The findings kept in memory (all of them unless more than ``RunOptions.keep`` per system)."""
         return [f for s in self.systems for f in s.findings]
+
+    @property
+    def finding_count(self) -> int:
+        return sum(s.finding_count for s in self.systems)
 
     @property
     def deferred(self) -> list[Deferred]:
@@ -100,7 +130,7 @@ class RunResult:
 
     @property
     def status(self) -> str:
-        return "error" if self.errors else "drift" if self.findings else "clean"
+        return "error" if self.errors else "drift" if self.finding_count else "clean"
 
     @property
     def exit_code(self) -> int:
@@ -165,8 +195,7 @@ class Reconciler:
                 outcome.error = redact(
                     message if message.startswith(f"{system}:") else f"{system}: {message}"
                 )
-                outcome.findings.clear()
-                outcome.deferred.clear()
+                outcome.forget()
                 result.errors.append(outcome.error)
                 logger.error(
                     "system could not be reconciled", extra={"system": system, "error": outcome.error}
@@ -182,6 +211,7 @@ class Reconciler:
         next_marks: Watermarks | None
         judged: frozenset[str] | None
         mapping = mapping_for(system)
+        outcomes: Generator[Outcome, None, None]
         if marks is None:
             outcomes = full_sweep(
                 mapping,
@@ -192,33 +222,35 @@ class Reconciler:
                 key_to=options.key_to,
                 stats=out.stats,
             )
-            _split(outcomes, out)
             out.swept = True
             next_marks = None if ranged else Watermarks(aurora=horizon, saas=horizon)
             judged = None
-            scope = Scope(system, options.key_from, options.key_to, deferred=_keys(out.deferred))
+            scope = Scope(system, options.key_from, options.key_to)
         else:
             plan = plan_incremental(self.aurora, saas, marks, policy, self.store.recheck_keys(system))
             # Records without a link key cannot be looked up: only full sweeps judge (and resolve) them.
             plan = IncrementalPlan(plan.keys - {""}, plan.next_marks)
-            _split(incremental(mapping, policy, self.aurora, saas, plan, stats=out.stats), out)
+            outcomes = incremental(mapping, policy, self.aurora, saas, plan, stats=out.stats)
             next_marks, judged = plan.next_marks, plan.keys
-            scope = Scope(system, keys=plan.keys, deferred=_keys(out.deferred))
-        update = update_lifecycle(self.store.open_findings(system), out.findings, scope)
-        recheck = {d.key: d.reason.value for d in out.deferred}
+            scope = Scope(system, keys=plan.keys)
         if ranged:
             judged = frozenset()  # a ranged sweep removes no re-check key outside what it re-adds
-        self.store.commit_system(
-            run_id, system, policy.now, out.findings, update, next_marks, recheck, judged
-        )
+        with self.store.system_write(run_id, system, policy.now) as write, closing(outcomes):
+            for batch in batched(outcomes, FINDING_BATCH):
+                findings = _split(batch, out, options.keep)
+                check_in_scope(findings, scope)
+                write.add(findings)
+            recheck = {d.key: d.reason.value for d in out.deferred}
+            judged_scope = replace(scope, deferred=frozenset(recheck))
+            opened, resolved = write.finish(judged_scope, next_marks, recheck, judged)
         logger.info(
             "system reconciled",
             extra={
                 "system": system,
                 "mode": "full" if out.swept else "incremental",
-                "findings": len(out.findings),
-                "opened": len(update.opened),
-                "resolved": len(update.resolved),
+                "findings": out.finding_count,
+                "opened": opened,
+                "resolved": resolved,
                 "deferred": len(out.deferred),
                 "aurora_rows": out.stats.aurora_rows,
                 "saas_rows": out.stats.saas_rows,
@@ -226,26 +258,32 @@ class Reconciler:
         )
 
     def _repair(self, options: RunOptions, result: RunResult) -> None:
-        result.plan = plan_repairs(result.findings, result.run_id, delete_orphans=options.delete_orphans)
-        if not result.plan:
+        """Plan (and with ``apply`` execute) repairs batch by batch, reading the run's findings back."""
+        if not result.finding_count:
             return
-        if not options.apply:
-            self.store.record_repairs(
-                result.run_id, [RepairOutcome(a, "planned") for a in result.plan], planned_only=True
-            )
-            return
-        rows = self.aurora.rows(sorted({a.key for a in result.plan if a.key}))
-        result.repairs = apply_repairs(result.plan, rows, self.writers, logger)
-        self.store.record_repairs(result.run_id, result.repairs, planned_only=False)
-        touched: dict[str, dict[str, str]] = {}
-        for done in result.repairs:
-            if done.status == "applied":
-                touched.setdefault(done.action.system, {})[done.action.key] = "repaired"
-        for system, keys in touched.items():
-            self.store.add_recheck(result.run_id, system, keys)
+        for findings in self.store.run_findings(result.run_id, for_repair=True):
+            plan = plan_repairs(findings, result.run_id, delete_orphans=options.delete_orphans)
+            result.planned += len(plan)
+            result.plan.extend(plan[: max(0, options.keep - len(result.plan))])
+            if not options.apply:
+                self.store.record_repairs(
+                    result.run_id, [RepairOutcome(a, "planned") for a in plan], planned_only=True
+                )
+                continue
+            rows = self.aurora.rows(sorted({a.key for a in plan if a.key}))
+            outcomes = apply_repairs(plan, rows, self.writers, logger)
+            self.store.record_repairs(result.run_id, outcomes, planned_only=False)
+            result.repair_counts.update(o.status for o in outcomes)
+            result.repairs.extend(outcomes[: max(0, options.keep - len(result.repairs))])
+            touched: dict[str, dict[str, str]] = {}
+            for done in outcomes:
+                if done.status == "applied":
+                    touched.setdefault(done.action.system, {})[done.action.key] = "repaired"
+            for system, keys in touched.items():
+                self.store.add_recheck(result.run_id, system, keys)
 
     def _finish(self, result: RunResult) -> None:
-        counts = {s.system: dict(Counter(f.kind.value for f in s.findings)) for s in result.systems}
+        counts = {s.system: {k.value: n for k, n in s.counts.items()} for s in result.systems}
         deferred = dict(Counter(d.reason.value for d in result.deferred))
         rows_read = {
             s.system: {
@@ -255,7 +293,7 @@ class Reconciler:
             }
             for s in result.systems
         }
-        repairs = dict(Counter(o.status for o in result.repairs)) | {"planned": len(result.plan)}
+        repairs = dict(result.repair_counts) | {"planned": result.planned}
         self.store.finish_run(
             result.run_id,
             finished_at=datetime.now(UTC),
@@ -269,13 +307,15 @@ class Reconciler:
         )
 
 
-def _split(outcomes: Iterable[Finding | Deferred], out: SystemResult) -> None:
+def _split(outcomes: Iterable[Outcome], out: SystemResult, keep: int) -> list[Finding]:
+    """The findings of one batch; counted, the first ``keep`` kept, deferrals kept aside."""
+    findings: list[Finding] = []
     for outcome in outcomes:
         if isinstance(outcome, Finding):
-            out.findings.append(outcome)
+            findings.append(outcome)
+            out.counts[outcome.kind] += 1
+            if len(out.findings) < keep:
+                out.findings.append(outcome)
         else:
             out.deferred.append(outcome)
-
-
-def _keys(deferred: Iterable[Deferred]) -> frozenset[str]:
-    return frozenset(d.key for d in deferred)
+    return findings

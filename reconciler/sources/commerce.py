@@ -1,10 +1,14 @@
 """Commerce (Shopify-like customers): ``Link``-header paging, ``updated_at_min``, search, writes.
 
-* full listing: ``GET /admin/api/<ver>/customers.json?limit=250``, then the
+* full sweep: ``GET /admin/api/<ver>/customers/export.json?limit=5000`` (in
+  ``multipass_identifier`` order, ``key_gte``/``key_lt`` for a key range), then
+  the ``rel="next"`` URL of the ``Link`` header;
+* full listing (unordered): ``GET .../customers.json?limit=250``, then the
   ``rel="next"`` URL of the ``Link`` header (its ``page_info`` carries the filters);
 * incremental: the same with ``updated_at_min`` on the first page;
-* lookup: ``GET .../customers/search.json?query=multipass_identifier:<key>``
-  (one key per call: Shopify has no batch lookup);
+* lookup: ``GET .../customers/lookup.json?multipass_identifiers=A,B`` (100 a
+  call), or ``.../customers/search.json?query=multipass_identifier:<key>`` for a
+  key holding a comma;
 * writes: ``POST .../customers.json``, ``PUT``/``DELETE .../customers/<id>.json``.
 
 The leaky bucket answers 429 with ``Retry-After``; ``SaasHttp`` waits it out.
@@ -20,13 +24,14 @@ import httpx
 
 from reconciler.mapping import COMMERCE
 from reconciler.sources.base import SourceError, Watermark
-from reconciler.sources.http import RetryPolicy, SaasHttp, fetch_each, floor_second
-from reconciler.sources.saas import SaasSource
+from reconciler.sources.http import RetryPolicy, SaasHttp, floor_second, lookup_in_batches
+from reconciler.sources.saas import MAX_EXPORT_LIMIT, SaasSource, checked_export_limit, key_range
 from reconciler.sources.writer import WriteContext
 
 API_VERSION = "2025-01"
 PREFIX = f"/admin/api/{API_VERSION}"
 PAGE_LIMIT = 250
+LOOKUP_BATCH = 100
 MAX_PAGES = 10_000_000
 
 
@@ -39,13 +44,17 @@ class CommerceSource(SaasSource):
         sort_chunk_size: int = 100_000,
         spill_dir: Path | None = None,
         lookup_workers: int = 8,
+        export_limit: int = MAX_EXPORT_LIMIT,
     ) -> None:
         super().__init__(COMMERCE, sort_chunk_size=sort_chunk_size, spill_dir=spill_dir)
         self.http = SaasHttp(client, COMMERCE.system, retry)
         self.lookup_workers = lookup_workers
+        self.export_limit = checked_export_limit(export_limit)
 
-    def _pages(self, first_params: dict[str, Any]) -> Iterator[Mapping[str, Any]]:
-        url: str = f"{PREFIX}/customers.json"
+    def _pages(
+        self, first_params: dict[str, Any], path: str = "customers.json"
+    ) -> Iterator[Mapping[str, Any]]:
+        url: str = f"{PREFIX}/{path}"
         params: dict[str, Any] | None = first_params
         for _ in range(MAX_PAGES):
             response = self.http.request("GET", url, params=params)
@@ -56,6 +65,9 @@ class CommerceSource(SaasSource):
             url, params = following, None  # the next URL carries limit and page_info
         raise SourceError(f"commerce: customer listing did not end within {MAX_PAGES} pages")
 
+    def _list_by_key(self, key_from: str | None, key_to: str | None) -> Iterator[Mapping[str, Any]]:
+        return self._pages(key_range({"limit": self.export_limit}, key_from, key_to), "customers/export.json")
+
     def _list_all(self) -> Iterator[Mapping[str, Any]]:
         return self._pages({"limit": PAGE_LIMIT})
 
@@ -64,7 +76,16 @@ class CommerceSource(SaasSource):
         return self._pages({"limit": PAGE_LIMIT, "updated_at_min": since})
 
     def _lookup(self, keys: Sequence[str]) -> Iterator[Mapping[str, Any]]:
-        return fetch_each(keys, self._search, self.lookup_workers)
+        return lookup_in_batches(
+            keys, self._lookup_batch, self._search, batch_size=LOOKUP_BATCH, workers=self.lookup_workers
+        )
+
+    def _lookup_batch(self, keys: Sequence[str]) -> list[Mapping[str, Any]]:
+        params = {"multipass_identifiers": ",".join(keys)}
+        found: list[Mapping[str, Any]] = self.http.request(
+            "GET", f"{PREFIX}/customers/lookup.json", params=params
+        ).json()["customers"]
+        return found
 
     def _search(self, key: str) -> list[Mapping[str, Any]]:
         params = {"query": f"multipass_identifier:{key}"}

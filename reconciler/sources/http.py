@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import (
@@ -40,6 +40,8 @@ from tenacity import (
 
 from reconciler.masking import PiiKind, mask
 from reconciler.sources.base import SourceError
+
+T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -175,7 +177,7 @@ def scrub_pii(text: str) -> str:
     return _PHONE.sub(lambda m: mask(re.sub(r"[\- ]", "", m.group(0)), PiiKind.PHONE) or "", text)
 
 
-def batched(items: Iterable[str], size: int) -> Iterator[Sequence[str]]:
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of ``size`` (``itertools.batched`` arrives in Python 3.12)."""
     it = iter(items)
     while chunk := list(islice(it, size)):
@@ -188,19 +190,37 @@ def floor_second(moment: datetime) -> datetime:
 
 
 def fetch_each(
-    keys: Sequence[str], fetch_one: Callable[[str], list[Mapping[str, Any]]], workers: int
+    items: Sequence[T], fetch_one: Callable[[T], list[Mapping[str, Any]]], workers: int
 ) -> Iterator[Mapping[str, Any]]:
-    """``fetch_one`` for every key, ``workers`` calls in flight at once, results in key order.
+    """``fetch_one`` for every item (a key, or a batch of keys), ``workers`` calls in flight, in order.
 
-    For APIs that look up one key per call (Shopify search, the member API):
-    the calls wait on the network, not on us, so a few threads cut an
-    incremental run's time by about as many. ``keys`` is one batch of the
-    diff (hundreds), so the futures held are bounded by it.
+    The calls wait on the network, not on us, so a few threads cut an
+    incremental run's time by about as many. ``items`` is one batch of the
+    diff (hundreds of keys), so the futures held are bounded by it.
     """
-    if workers <= 1 or len(keys) <= 1:
-        for key in keys:
-            yield from fetch_one(key)
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            yield from fetch_one(item)
         return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="saas-lookup") as pool:
-        for found in pool.map(fetch_one, keys):
+        for found in pool.map(fetch_one, items):
             yield from found
+
+
+def lookup_in_batches(
+    keys: Sequence[str],
+    fetch_batch: Callable[[Sequence[str]], list[Mapping[str, Any]]],
+    fetch_one: Callable[[str], list[Mapping[str, Any]]],
+    *,
+    batch_size: int,
+    workers: int,
+) -> Iterator[Mapping[str, Any]]:
+    """Objects of ``keys`` through an API's many-key lookup (comma-separated, ``batch_size`` a call).
+
+    A key that itself holds a comma cannot travel in such a list; it goes through the API's
+    one-key lookup (``fetch_one``) instead.
+    """
+    plain = [key for key in keys if "," not in key]
+    odd = [key for key in keys if "," in key]
+    yield from fetch_each(list(batched(plain, batch_size)), fetch_batch, workers)
+    yield from fetch_each(odd, fetch_one, workers)

@@ -11,7 +11,13 @@ membership, over an ``httpx.Client``) implements:
 * ``_list_all()``: every object, in whatever order the API pages them;
 * ``_list_changed(watermark)``: objects changed at or after the watermark
   (Zendesk's incremental export, Shopify's ``updated_at_min``);
-* ``_lookup(keys)``: the objects whose link field is one of ``keys``.
+* ``_lookup(keys)``: the objects whose link field is one of ``keys``;
+
+and, when its API can export in link-key order (the simulators' bulk
+export, ``instrumented_app.saas_sim.keyorder``), ``_list_by_key(key_from,
+key_to)``: then a full sweep streams that export straight into the
+merge-join, with no sort and no spill (the order is checked as it passes:
+``diff.SourceOrderError``), and a key range is read on the server side.
 
 What a SaaS cannot tell us, this cannot either: a hard delete (commerce,
 membership) or a soft delete that clears the link key (Zendesk) leaves
@@ -59,8 +65,12 @@ class SaasSource(ABC):
 
     def iter_sorted(self, key_from: str | None = None, key_to: str | None = None) -> Iterator[Record]:
         # The listing runs ahead in a thread (bounded), so its HTTP waits overlap the diff's work.
-        listed = prefetch(self._list_all(), self._prefetch_items)
+        ordered = self._list_by_key(key_from, key_to)
+        listing = self._list_all() if ordered is None else ordered
+        listed = prefetch(listing, self._prefetch_items)
         wanted = (r for r in self._records(listed) if in_key_range(r.key, key_from, key_to))
+        if ordered is not None:
+            return wanted
         return sort_by_key(wanted, chunk_size=self._sort_chunk_size, spill_dir=self._spill_dir)
 
     def changed_since(self, watermark: Watermark) -> Iterator[Record]:
@@ -82,6 +92,11 @@ class SaasSource(ABC):
             if self.mapping.is_live(obj):
                 yield self.mapping.record(obj)
 
+    def _list_by_key(self, key_from: str | None, key_to: str | None) -> Iterable[Mapping[str, Any]] | None:
+        """Objects in ascending link-key order (``canonical_key``), at least those in ``[key_from, key_to)``;
+        None when the API cannot list so (the sweep then sorts ``_list_all`` itself)."""
+        return None
+
     @abstractmethod
     def _list_all(self) -> Iterable[Mapping[str, Any]]:
         """Every object, any order, paged lazily."""
@@ -93,3 +108,23 @@ class SaasSource(ABC):
     @abstractmethod
     def _lookup(self, keys: Sequence[str]) -> Iterable[Mapping[str, Any]]:
         """Objects whose link field is one of ``keys`` (canonical keys)."""
+
+
+def key_range(params: dict[str, Any], key_from: str | None, key_to: str | None) -> dict[str, Any]:
+    """``params`` with the bulk export's key range (``key_gte`` inclusive, ``key_lt`` exclusive) added."""
+    if key_from is not None:
+        params["key_gte"] = key_from
+    if key_to is not None:
+        params["key_lt"] = key_to
+    return params
+
+
+#: The simulators' bulk export serves pages of up to 5,000 (``saas_sim.keyorder.MAX_EXPORT_LIMIT``).
+MAX_EXPORT_LIMIT = 5_000
+
+
+def checked_export_limit(limit: int) -> int:
+    """A bulk export page size the APIs accept (1 to ``MAX_EXPORT_LIMIT``), or a ``ValueError`` naming it."""
+    if not 1 <= limit <= MAX_EXPORT_LIMIT:
+        raise ValueError(f"export_limit: must be between 1 and {MAX_EXPORT_LIMIT}, got {limit}")
+    return limit

@@ -1,11 +1,14 @@
 """Support desk (Zendesk-like users): full listing by cursor, incremental export, lookups, writes.
 
-* full listing: ``GET /api/v2/users.json?page[size]=100&page[after]=...``
+* full sweep: ``GET /api/v2/users/export.json?page[size]=5000`` (active users in
+  ``external_id`` order, ``key_gte``/``key_lt`` for a key range), then ``page[after]``;
+* full listing (unordered): ``GET /api/v2/users.json?page[size]=100&page[after]=...``
   (``meta.has_more``, ``meta.after_cursor``), active users only, by id;
 * incremental: ``GET /api/v2/incremental/users/cursor.json?start_time=<unix>``
   then ``cursor=<after_cursor>`` until ``end_of_stream``; soft-deleted users
   come back with ``active: false`` and are skipped by ``SaasSource``;
-* lookup: ``GET /api/v2/users/show_many.json?external_ids=a,b`` (100 at most);
+* lookup: ``GET /api/v2/users/show_many.json?external_ids=a,b`` (100 at most), or
+  ``GET /api/v2/users/search.json?external_id=<key>`` for a key holding a comma;
 * writes: ``POST /api/v2/users.json``, ``PUT``/``DELETE /api/v2/users/<id>.json``.
 """
 
@@ -19,8 +22,8 @@ import httpx
 
 from reconciler.mapping import SUPPORT
 from reconciler.sources.base import SourceError, Watermark
-from reconciler.sources.http import RetryPolicy, SaasHttp, batched
-from reconciler.sources.saas import SaasSource
+from reconciler.sources.http import RetryPolicy, SaasHttp, lookup_in_batches
+from reconciler.sources.saas import MAX_EXPORT_LIMIT, SaasSource, checked_export_limit, key_range
 from reconciler.sources.writer import WriteContext
 
 PAGE_SIZE = 100
@@ -36,19 +39,30 @@ class SupportSource(SaasSource):
         retry: RetryPolicy | None = None,
         sort_chunk_size: int = 100_000,
         spill_dir: Path | None = None,
+        lookup_workers: int = 8,
+        export_limit: int = MAX_EXPORT_LIMIT,
     ) -> None:
         super().__init__(SUPPORT, sort_chunk_size=sort_chunk_size, spill_dir=spill_dir)
         self.http = SaasHttp(client, SUPPORT.system, retry)
+        self.lookup_workers = lookup_workers
+        self.export_limit = checked_export_limit(export_limit)
+
+    def _list_by_key(self, key_from: str | None, key_to: str | None) -> Iterator[Mapping[str, Any]]:
+        first = key_range({"page[size]": self.export_limit}, key_from, key_to)
+        return self._cursor_pages("/api/v2/users/export.json", first)
 
     def _list_all(self) -> Iterator[Mapping[str, Any]]:
-        params: dict[str, Any] = {"page[size]": PAGE_SIZE}
+        return self._cursor_pages("/api/v2/users.json", {"page[size]": PAGE_SIZE})
+
+    def _cursor_pages(self, path: str, first: dict[str, Any]) -> Iterator[Mapping[str, Any]]:
+        params = first
         for _ in range(MAX_PAGES):
-            body = self.http.request("GET", "/api/v2/users.json", params=params).json()
+            body = self.http.request("GET", path, params=params).json()
             yield from body["users"]
             meta = body.get("meta") or {}
             if not meta.get("has_more") or not meta.get("after_cursor"):
                 return
-            params = {"page[size]": PAGE_SIZE, "page[after]": meta["after_cursor"]}
+            params = {"page[size]": first["page[size]"], "page[after]": meta["after_cursor"]}
         raise SourceError(f"support: user listing did not end within {MAX_PAGES} pages")
 
     def _list_changed(self, watermark: Watermark) -> Iterator[Mapping[str, Any]]:
@@ -65,9 +79,23 @@ class SupportSource(SaasSource):
         raise SourceError(f"support: incremental export did not end within {MAX_PAGES} pages")
 
     def _lookup(self, keys: Sequence[str]) -> Iterator[Mapping[str, Any]]:
-        for chunk in batched(keys, PAGE_SIZE):
-            params = {"external_ids": ",".join(chunk)}
-            yield from self.http.request("GET", "/api/v2/users/show_many.json", params=params).json()["users"]
+        return lookup_in_batches(
+            keys, self._show_many, self._search, batch_size=PAGE_SIZE, workers=self.lookup_workers
+        )
+
+    def _show_many(self, keys: Sequence[str]) -> list[Mapping[str, Any]]:
+        params = {"external_ids": ",".join(keys)}
+        found: list[Mapping[str, Any]] = self.http.request(
+            "GET", "/api/v2/users/show_many.json", params=params
+        ).json()["users"]
+        return found
+
+    def _search(self, key: str) -> list[Mapping[str, Any]]:
+        params = {"external_id": key}
+        found: list[Mapping[str, Any]] = self.http.request(
+            "GET", "/api/v2/users/search.json", params=params
+        ).json()["users"]
+        return found
 
 
 class SupportWriter:

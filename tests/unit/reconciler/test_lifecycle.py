@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.lifecycle import OpenFinding, Scope, update_lifecycle
+from reconciler.lifecycle import OpenFinding, Scope, check_in_scope, to_resolve
 from reconciler.model import DriftKind, Finding
 
 
@@ -33,12 +33,12 @@ def test_fingerprint_ignores_values_but_not_kind_field_system_or_key() -> None:
     assert len({a.fingerprint, *(o.fingerprint for o in others)}) == 5
 
 
-def test_a_full_sweep_opens_keeps_and_resolves() -> None:
-    gone, still, new = _finding("C1"), _finding("C2"), _finding("C3")
-    update = update_lifecycle([_open(gone), _open(still)], [still, new], Scope(system="support"))
-    assert update.opened == (new,)
-    assert update.seen_again == (still.fingerprint,)
-    assert update.resolved == (gone.fingerprint,)
+def test_a_full_sweep_resolves_every_open_finding_it_did_not_see_again() -> None:
+    gone, other = _finding("C1"), _finding("C9", DriftKind.ORPHAN_IN_SAAS)
+    assert to_resolve([_open(gone), _open(other)], Scope(system="support")) == [
+        gone.fingerprint,
+        other.fingerprint,
+    ]
 
 
 def test_other_systems_ranges_unchanged_keys_and_deferred_keys_stay_open() -> None:
@@ -50,12 +50,11 @@ def test_other_systems_ranges_unchanged_keys_and_deferred_keys_stay_open() -> No
     scope = Scope(
         system="support", key_from="C", key_to="D", keys=frozenset({"C3", "C4"}), deferred=frozenset({"C3"})
     )
-    update = update_lifecycle(
-        [_open(f) for f in (elsewhere, out_of_range, unchanged, deferred, fixed)], [], scope
-    )
-    assert update.resolved == (fixed.fingerprint,)
+    resolved = to_resolve([_open(f) for f in (elsewhere, out_of_range, unchanged, deferred, fixed)], scope)
+    assert resolved == [fixed.fingerprint]
 
 
 def test_a_finding_outside_the_scope_is_a_caller_error() -> None:
+    check_in_scope([_finding("C1")], Scope(system="support", key_to="D"))
     with pytest.raises(ValueError, match="lies outside the run's scope"):
-        update_lifecycle([], [_finding("Z9")], Scope(system="support", key_to="D"))
+        check_in_scope([_finding("C1"), _finding("Z9")], Scope(system="support", key_to="D"))

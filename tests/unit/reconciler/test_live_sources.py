@@ -18,8 +18,9 @@ from reconciler.sources.writer import WriteContext
 from .world import NOW, SAAS_AT, SYSTEMS, copy_for, load, row
 
 FAST_RETRY = RetryPolicy(attempts=12, initial_wait_s=0.01, max_wait_s=1.0)
-#: More than one page everywhere (support 100, membership 200, commerce 250 per page).
+#: More than one page everywhere (support 100, membership 200, commerce 250 per page; bulk export 100 here).
 COUNT = 260
+EXPORT_LIMIT = 100
 
 
 @pytest.fixture
@@ -31,8 +32,10 @@ def http(saas_urls: dict[str, str]) -> Iterator[dict[str, httpx.Client]]:
 
 
 def _source(system: str, client: httpx.Client, tmp_path: Path) -> SaasSource:
-    # A small sort chunk makes the external sort spill to disk and merge back.
-    return saas_source(system, client, retry=FAST_RETRY, sort_chunk_size=64, spill_dir=tmp_path)
+    # Small bulk-export pages, so a sweep walks the export's cursor across pages.
+    return saas_source(
+        system, client, retry=FAST_RETRY, export_limit=EXPORT_LIMIT, sort_chunk_size=64, spill_dir=tmp_path
+    )
 
 
 def _seed(admin: httpx.Client, url: str, system: str, count: int = COUNT) -> None:
