@@ -29,4 +29,5 @@ DEMOS: dict[str, str] = {
     "fanout": "instrumented_app.demo.fanout:run",
     "routing": "instrumented_app.demo.routing:run",
     "thumbnails": "instrumented_app.demo.thumbnails:run",
+    "facade": "instrumented_app.demo.facade:run",
 }

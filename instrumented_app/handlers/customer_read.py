@@ -28,13 +28,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from psycopg.rows import dict_row
 
-from instrumented_app.orders.model import faults_allowed
+from instrumented_app.handlers.canary_release import VERSION_HEADER, defect_rate
 from instrumented_app.sagas.customer_input import CUST_NO_PATTERN
 from instrumented_app.telemetry import instrumented, log_error, logger, metrics
-
-DEFECT_RATE_ENV = "CANARY_DEFECT_RATE"
-#: The response header naming the function version that served the request.
-VERSION_HEADER = "X-Function-Version"
 
 app = APIGatewayRestResolver()
 _conn: psycopg.Connection[dict[str, Any]] | None = None
@@ -44,20 +40,6 @@ class InjectedDefect(RuntimeError):
     """The failure a defective release produces (test stacks only)."""
 
     error_code = "CANARY_INJECTED_DEFECT"
-
-
-def defect_rate(environ: Mapping[str, str]) -> float:
-    """The configured share of invocations to fail, 0 where test faults are off; a bad value is refused."""
-    if not faults_allowed(dict(environ)):
-        return 0.0
-    raw = environ.get(DEFECT_RATE_ENV, "").strip() or "0"
-    try:
-        rate = float(raw)
-    except ValueError:
-        raise ValueError(f"{DEFECT_RATE_ENV}: must be a number from 0 to 1, got {raw!r}") from None
-    if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"{DEFECT_RATE_ENV}: must be from 0 to 1, got {rate}")
-    return rate
 
 
 #: Read once per execution environment: a version's configuration never changes.

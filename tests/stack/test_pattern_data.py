@@ -1,4 +1,5 @@
-"""The data patterns over the wire on the app template: CRUD ``/items``, CQRS, event sourcing.
+"""The data patterns over the wire on the app template: CRUD ``/items``, CQRS, event sourcing, and the
+facade's mock route (``GET /health``, answered by the API front alone).
 
 One in-process stack for the module (moto's server + the local runtime with
 ``instrumented_app/template.yaml``); these handlers need neither Aurora nor the
@@ -248,7 +249,36 @@ def test_event_sourcing_concurrency_routing_to_both_subscribers_and_an_exact_rep
     }
 
 
-@pytest.mark.parametrize("pattern", ["crud", "cqrs", "event_sourcing", "event_sourcing_replay"])
+def test_the_mock_route_answers_from_the_api_front_without_invoking_any_function(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from instrumented_app.demo.facade import EXPECTED, lines_with
+
+    invoked: list[str] = []
+    real_invoke = stack.runtime.invoker.invoke
+
+    def watched(function_name: str, event: Any, **kwargs: Any) -> Any:
+        if isinstance(event, dict) and "httpMethod" in event:
+            invoked.append(f"{event['httpMethod']} {event['path']} -> {function_name}")
+        return real_invoke(function_name, event, **kwargs)
+
+    monkeypatch.setattr(stack.runtime.invoker, "invoke", watched)
+    mock_id, control_id = f"mock-{uuid.uuid4().hex[:8]}", f"ping-{uuid.uuid4().hex[:8]}"
+    for _ in range(3):
+        answer = stack.http.get("/health", headers={"X-Correlation-Id": mock_id})
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == EXPECTED
+        assert answer.headers["content-type"].startswith("application/json")
+    assert stack.http.get("/diagnostics/ping", headers={"X-Correlation-Id": control_id}).status_code == 200
+
+    # Only the control reached a function; in the logs, its id is there and the mock's is nowhere.
+    assert invoked == ["GET /diagnostics/ping -> sw-diagnostics"]
+    stack.runtime.invoker.flush()
+    assert lines_with(stack.logs, control_id) == {"sw-diagnostics": 1}
+    assert lines_with(stack.logs, mock_id) == {}
+
+
+@pytest.mark.parametrize("pattern", ["crud", "cqrs", "event_sourcing", "event_sourcing_replay", "facade"])
 def test_each_demo_drives_its_pattern_and_says_what_happened(stack: Stack, pattern: str) -> None:
     import importlib
 

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from instrumented_app.handlers import customer_read
+from instrumented_app.handlers import canary_release, customer_read
 from sagawatch.migrations import apply_migrations
 
 
@@ -75,7 +75,7 @@ def test_a_read_answers_the_row_names_the_version_and_reports_its_metrics_under_
     answer = customer_read.handler(get_event("C100"), Context())
     assert answer["statusCode"] == 200
     # The REST resolver answers with multiValueHeaders; the API front merges them with headers.
-    assert answer["multiValueHeaders"][customer_read.VERSION_HEADER] == ["2"]
+    assert answer["multiValueHeaders"][canary_release.VERSION_HEADER] == ["2"]
     body = json.loads(answer["body"])
     assert body["name"] == {"family": "Sato", "given": "Hana"} and body["status"] == "ACTIVE"
     (blob,) = emf_blobs(capsys.readouterr().out)
@@ -125,10 +125,10 @@ def test_aurora_unreachable_is_a_502_counted_as_an_error(
     ],
 )
 def test_the_defect_rate_applies_only_where_test_faults_are_on(environ: dict[str, str], rate: float) -> None:
-    assert customer_read.defect_rate(environ) == rate
+    assert canary_release.defect_rate(environ) == rate
 
 
 @pytest.mark.parametrize("raw", ["lots", "1.5", "-0.1"])
 def test_a_bad_defect_rate_is_refused_naming_the_variable(raw: str) -> None:
     with pytest.raises(ValueError, match="CANARY_DEFECT_RATE"):
-        customer_read.defect_rate({"CANARY_DEFECT_RATE": raw, "SAGAWATCH_TEST_FAULTS": "1"})
+        canary_release.defect_rate({"CANARY_DEFECT_RATE": raw, "SAGAWATCH_TEST_FAULTS": "1"})
