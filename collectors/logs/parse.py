@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -29,7 +30,6 @@ _TIMEOUT = re.compile(r"^\S+ ([0-9A-Za-z-]+) Task timed out after")
 _ROOT_HANDLER = re.compile(
     r"^\[(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]\s+\S+\s+([0-9A-Za-z-]{8,})\s+(.*)$"
 )
-_REPORT_FIELD = re.compile(r"([A-Za-z ]+): ([^\t]+)")
 _REQUIRED = frozenset(REQUIRED_LOG_FIELDS)
 #: Contract keys lifted into columns, in the order ``_parse_json`` unpacks them.
 _JSON_KEYS = (
@@ -37,6 +37,9 @@ _JSON_KEYS = (
     "saga_id", "saga_type", "saga_step", "trace_id", "span_id", "error_code", "message",
 )  # fmt: skip
 _PLAIN_TYPES = frozenset({str, type(None)})
+#: The C scanner behind ``json.loads``, called directly: ``loads`` adds two whitespace regex matches
+#: and a type check per call, about a third of its cost on a typical contract line.
+_SCAN_ONCE: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 class LogRow(NamedTuple):
@@ -147,7 +150,7 @@ def _timestamp(timestamp_ms: int) -> datetime:
 
 def _parse_json(ctx: StreamContext, seq: int, ts: datetime, line: str) -> ParsedEvent:
     try:
-        obj = json.loads(line)
+        obj = _loads(line)
     except ValueError as exc:
         return ParsedEvent(
             _text_row(ctx, seq, ts, line, "text"), problem=ParseProblem("malformed_json", f"not JSON: {exc}")
@@ -196,6 +199,17 @@ def _parse_json(ctx: StreamContext, seq: int, ts: datetime, line: str) -> Parsed
     return ParsedEvent(row, problem=ParseProblem("log_contract", detail))
 
 
+def _loads(line: str) -> object:
+    """``json.loads`` for a line that starts with ``{`` (no leading whitespace to skip)."""
+    try:
+        obj, end = _SCAN_ONCE(line, 0)
+    except StopIteration as exc:
+        raise ValueError(f"Expecting value: char {exc.value}") from None
+    if end != len(line) and not line[end:].isspace():
+        raise ValueError(f"Extra data: char {end}")
+    return obj
+
+
 def _parse_text(ctx: StreamContext, seq: int, ts: datetime, line: str) -> ParsedEvent:
     platform = _PLATFORM.match(line)
     if platform:
@@ -219,7 +233,12 @@ def _parse_text(ctx: StreamContext, seq: int, ts: datetime, line: str) -> Parsed
 
 def parse_report(line: str) -> dict[str, str]:
     """``REPORT RequestId: x\\tDuration: 1.2 ms\\t...`` -> {"Duration": "1.2 ms", ...}."""
-    return {key.strip(): value.strip() for key, value in _REPORT_FIELD.findall(line)}
+    fields = {}
+    for part in line.split("\t"):  # split/partition: about twice as fast as a findall regex here
+        key, colon, value = part.partition(": ")
+        if colon:
+            fields[key.strip()] = value.strip()
+    return fields
 
 
 def _report(ctx: StreamContext, seq: int, ts: datetime, request_id: str, line: str) -> InvocationRow:

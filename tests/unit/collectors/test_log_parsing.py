@@ -78,6 +78,20 @@ def test_malformed_json_is_kept_raw_and_reported() -> None:
     assert parsed.problem is not None and parsed.problem.kind == "malformed_json"
 
 
+@pytest.mark.parametrize(
+    "line", ['{"level": "INFO"} trailing words', '{"level": "INFO"}{"level": "INFO"}', "{"]
+)
+def test_a_line_that_is_json_and_more_is_malformed_but_kept(line: str) -> None:
+    parsed = parse_event(CTX, 0, TS, line + "\n")
+    assert (parsed.row.kind, parsed.row.raw) == ("text", line)
+    assert parsed.problem is not None and parsed.problem.kind == "malformed_json"
+
+
+def test_json_with_trailing_whitespace_is_parsed() -> None:
+    parsed = parse_event(CTX, 0, TS, '{"level": "WARN", "message": "m"}  \r\n')
+    assert (parsed.row.kind, parsed.row.level, parsed.row.message) == ("json", "WARN", "m")
+
+
 def test_report_line_becomes_an_invocation() -> None:
     line = (
         "REPORT RequestId: 8f5c-11aa\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 256 MB"
