@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -59,7 +60,11 @@ def streamlit_command(host: str, port: int) -> list[str]:
 
 
 class DashboardServer:
-    """The dashboard on ``http://host:port`` reading ``audit_url``; ``start() -> url``, ``stop()``."""
+    """The dashboard on ``http://host:port`` reading ``audit_url``; ``start() -> url``, ``stop()``.
+
+    ``env`` is added to the child's environment (e.g. ``SAGAWATCH_OPERATOR``, whom its actions are
+    recorded for), so a caller configures it without changing its own process's environment.
+    """
 
     def __init__(
         self,
@@ -70,6 +75,7 @@ class DashboardServer:
         *,
         log_path: Path | None = None,
         start_timeout_s: float = START_TIMEOUT_S,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         require_loopback(host)
         if not 0 <= port <= 65535:
@@ -82,6 +88,7 @@ class DashboardServer:
         self._stack_file = stack_file
         self._log_path = log_path
         self._start_timeout_s = start_timeout_s
+        self._extra_env = dict(env or {})
         self._process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -94,7 +101,7 @@ class DashboardServer:
         return self._process is not None and self._process.poll() is None
 
     def _environment(self) -> dict[str, str]:
-        env = {**os.environ, AUDIT_URL_ENV: self._audit_url, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **self._extra_env, AUDIT_URL_ENV: self._audit_url, "PYTHONUNBUFFERED": "1"}
         if self._stack_file is not None:
             env["SAGAWATCH_HOME"] = str(self._stack_file.parent)
         return env

@@ -1,170 +1,118 @@
 """The dashboard in a real browser, as an operator on call uses it.
 
-A real ``sagawatch up`` with traffic and a fault: a job fails against the membership simulator until it
-lands in the DLQ, and a saga sits in Aurora without moving. After a collection pass, Chromium (Debian's,
-driven by Playwright) opens the dashboard and checks what a person would: the overview shows a stuck
-saga and a non-empty DLQ; clicking through reaches the saga's timeline and its trace waterfall; a
-redrive from the queues page (fault cleared) empties the DLQ. Each page is saved as a screenshot under
-``SAGAWATCH_SCREENSHOTS`` or the test's own folder.
-
-The fixtures are module-scoped so further journeys share one stack and one browser; the canary page's
-journey (a defective v2 judged FAIL, rollback sets its weight to 0) belongs in this module as
-``test_canary_fail_verdict_and_rollback`` using ``stack``, ``dashboard_url`` and ``browser_page``.
+A real ``sagawatch up`` (its own collectors every 5 s, its own dashboard) with traffic and a fault: a
+job fails against the membership simulator until it lands in the DLQ, and a customer saga crashed
+after creating its support user an hour ago (the saga engine's fault hook), so it is stuck. Chromium
+(Debian's, driven by Playwright) checks what a person would: the overview shows the stuck saga and a
+non-empty DLQ; clicking through reaches the saga's timeline and its trace waterfall; the saga's page
+opened from its URL (a deep link) compensates it after a confirmation, and the support user is gone;
+a redrive from the queues page (fault cleared) empties the DLQ. Each page is saved as a screenshot
+under the test's own folder (``screenshots``).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
-from dashboard.server import DashboardServer
 from sagawatch.aws import aws_session
-from sagawatch.migrations import apply_migrations
-from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
+from tests.browser.conftest import FIRST_RENDER_MS, metric_value, shot
+from tests.polling import eventually
+from tests.stack.conftest import RunningStack, start_stack, stop_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(420)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STUCK_SAGA = "bt-stuck-saga-1"
+CUST_NO = "CBT0002"
 CORRELATION_ID = "bt-dlq-corr-1"
 JOBS_DLQ = "sw-async-jobs-dlq"
-#: Playwright's wait for a page element, in ms: a Streamlit page renders after its websocket connects.
-UI_TIMEOUT_MS = 30_000
-
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | None], timeout_s: float, interval_s: float = 0.5) -> T:
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
+OPERATOR = "browser-test"
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser test must run in CI: {reason}")
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ.get("SAGAWATCH_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("browser") / "home", timeout_s=180)
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """``sagawatch up`` with its dashboard; actions taken in it are recorded as ``OPERATOR``'s."""
+    home = tmp_path_factory.mktemp("browser") / "home"
+    running = start_stack(home, timeout_s=180, env={"SAGAWATCH_OPERATOR": OPERATOR})
     yield running
     if running.process.poll() is None:
         stop_stack(running)
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(stack: RunningStack) -> Iterator[str]:
-    """The stack's dashboard when ``sagawatch up`` publishes one, else one started here on its store."""
-    audit_url = str(stack.info["audit_url"])
-    apply_migrations(audit_url, "dashboard.schema")
+def dashboard_url(stack: RunningStack) -> str:
     published = dict(stack.info.get("extra") or {}).get("dashboard")  # type: ignore[call-overload]
-    if published:
-        yield str(published)
-        return
-    server = DashboardServer(audit_url, "127.0.0.1", 0, stack.home / "stack.json")
-    os.environ.setdefault("SAGAWATCH_OPERATOR", "browser-test")
-    yield server.start()
-    server.stop()
+    assert published, f"sagawatch up published no dashboard: {stack.info}"
+    return str(published)
 
 
-@pytest.fixture(scope="module")
-def browser_page(chromium: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+class Phases:
+    """Wall time per phase of the journey, printed (``-rA``) to show where the time goes."""
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(UI_TIMEOUT_MS)
-        yield page
-        browser.close()
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        print(f"phase {name}: {now - self.last:.1f} s")
+        self.last = now
 
 
-def _cli(stack: RunningStack, *args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [*SAGAWATCH, *args], cwd=REPO, env=stack.env(), capture_output=True, text=True, timeout=timeout_s
+def _saas(stack: RunningStack, system: str) -> str:
+    return str(dict(stack.info["saas"])[system])  # type: ignore[call-overload]
+
+
+def _crash_a_customer_saga(stack: RunningStack) -> None:
+    """A customer saga whose process died right after its support user was created, an hour ago."""
+    from instrumented_app.saas_clients import SaasEndpoints
+    from instrumented_app.sagas.customer_input import NewCustomer
+    from instrumented_app.sagas.definition import SimulatedCrash
+    from instrumented_app.sagas.runner import open_runner
+
+    endpoints = SaasEndpoints(
+        support_url=_saas(stack, "support"),
+        commerce_url=_saas(stack, "commerce"),
+        membership_url=_saas(stack, "membership"),
     )
-    assert done.returncode == 0, f"sagawatch {' '.join(args)}: {done.stdout}{done.stderr}"
-    return done
-
-
-def _make_stuck_saga(stack: RunningStack) -> None:
-    """A customer saga that stopped in its second step an hour ago, as a crashed worker leaves it."""
-    with psycopg.connect(str(stack.info["aurora_url"]), autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO saga (id, saga_type, correlation_id, status, current_step, attempts, started_at,"
-            " updated_at) VALUES (%s, 'customer', %s, 'RUNNING', 'create_support_user', 1,"
-            " now() - interval '61 minutes', now() - interval '60 minutes')",
-            (STUCK_SAGA, CORRELATION_ID),
+    customer = NewCustomer.model_validate(
+        {"cust_no": CUST_NO, "name": {"family": "Yamada", "given": "Hanako"}, "email": "hanako@example.com"}
+    )
+    runner = open_runner(str(stack.info["aurora_url"]), endpoints, crash_after="support_user")
+    try:
+        with pytest.raises(SimulatedCrash):
+            runner.start_customer(customer, CORRELATION_ID, saga_id=STUCK_SAGA)
+        runner.conn.execute(
+            "UPDATE saga SET updated_at = now() - interval '60 minutes', started_at = now() - interval"
+            " '61 minutes', deadline = NULL WHERE id = %s",
+            (STUCK_SAGA,),
         )
-        conn.execute(
-            "INSERT INTO saga_step (saga_id, seq, name, status, idempotency_key, started_at, finished_at)"
-            " VALUES (%s, 0, 'create_aurora_row', 'SUCCEEDED', %s, now() - interval '61 minutes',"
-            " now() - interval '61 minutes'), (%s, 1, 'create_support_user', 'RUNNING', %s,"
-            " now() - interval '60 minutes', NULL)",
-            (STUCK_SAGA, f"{STUCK_SAGA}:0", STUCK_SAGA, f"{STUCK_SAGA}:1"),
-        )
+    finally:
+        runner.close()
 
 
-def _fill_the_dlq(stack: RunningStack) -> None:
-    """A job whose SaaS call fails every time: retried to maxReceiveCount, then dead-lettered."""
-    membership = str(dict(stack.info["saas"])["membership"])  # type: ignore[call-overload]
-    api = str(stack.info["api_endpoint"])
-    with httpx.Client(timeout=10, trust_env=False) as http:
-        http.put(f"{membership}/_admin/faults", json={"error_rate": 1.0}).raise_for_status()
-        accepted = http.post(
-            f"{api}/api/async",
-            json={"kind": "sync_member", "cust_no": "CBT0001", "payload": {"full_name": "Hanako Yamada"}},
-            headers={"X-Correlation-Id": CORRELATION_ID},
-        )
-        assert accepted.status_code == 202, accepted.text
-
-    def dead_lettered() -> bool:
-        listed = json.loads(_cli(stack, "jobs", "dlq", "--json").stdout)
-        return any(letter["correlation_id"] == CORRELATION_ID for letter in listed)
-
-    eventually(dead_lettered, timeout_s=90, interval_s=2)
+def _support_users(stack: RunningStack) -> int:
+    found = httpx.get(
+        f"{_saas(stack, 'support')}/api/v2/users/search.json",
+        params={"external_id": CUST_NO},
+        timeout=10,
+        trust_env=False,
+    )
+    found.raise_for_status()
+    return len(found.json()["users"])
 
 
-def _clear_fault(stack: RunningStack) -> None:
-    membership = str(dict(stack.info["saas"])["membership"])  # type: ignore[call-overload]
-    httpx.put(f"{membership}/_admin/faults", json={"error_rate": 0.0}, timeout=10, trust_env=False)
+def _set_membership_errors(stack: RunningStack, rate: float) -> None:
+    httpx.put(
+        f"{_saas(stack, 'membership')}/_admin/faults", json={"error_rate": rate}, timeout=10, trust_env=False
+    ).raise_for_status()
 
 
 def _dlq_depth(stack: RunningStack) -> int:
@@ -178,70 +126,101 @@ def _dlq_depth(stack: RunningStack) -> int:
     )
 
 
-def _metric_value(page: Any, label: str) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return str(metric.locator('[data-testid="stMetricValue"]').inner_text()).strip()
+def _fill_the_dlq(stack: RunningStack) -> None:
+    """A job whose SaaS call fails every time: retried to maxReceiveCount, then dead-lettered."""
+    _set_membership_errors(stack, 1.0)
+    try:
+        accepted = httpx.post(
+            f"{stack.info['api_endpoint']}/api/async",
+            json={"kind": "sync_member", "cust_no": "CBT0001", "payload": {"full_name": "Hanako Yamada"}},
+            headers={"X-Correlation-Id": CORRELATION_ID},
+            timeout=10,
+            trust_env=False,
+        )
+        assert accepted.status_code == 202, accepted.text
+        eventually(lambda: _dlq_depth(stack) > 0, timeout_s=90, interval_s=0.5)
+    finally:
+        _set_membership_errors(stack, 0.0)
 
 
-def _shot(page: Any, folder: Path, name: str) -> None:
-    page.wait_for_timeout(1500)  # let charts draw
-    page.screenshot(path=str(folder / f"{name}.png"))
+def _saga_status(stack: RunningStack) -> str | None:
+    with psycopg.connect(str(stack.info["aurora_url"])) as conn:
+        row = conn.execute("SELECT status FROM saga WHERE id = %s", (STUCK_SAGA,)).fetchone()
+    return str(row[0]) if row else None
 
 
-def test_an_operator_finds_the_stuck_saga_its_trace_and_redrives_the_dlq(
+def test_an_operator_finds_the_stuck_saga_compensates_it_and_redrives_the_dlq(
     stack: RunningStack, dashboard_url: str, browser_page: Any, screenshots: Path
 ) -> None:
     page = browser_page
-    _make_stuck_saga(stack)
-    try:
-        _fill_the_dlq(stack)
-    finally:
-        _clear_fault(stack)
-    _cli(stack, "collect", "--once")
+    phase = Phases()
+    _crash_a_customer_saga(stack)
+    assert _support_users(stack) == 1
+    _fill_the_dlq(stack)
+    phase("stuck saga and a dead letter made")
 
-    # The overview: a stuck saga and a non-empty DLQ, at a glance.
+    # The overview: a stuck saga and a non-empty DLQ, at a glance (the stack collects every 5 s and
+    # the page refreshes itself every 5 s: no reload needed).
     page.goto(dashboard_url)
-    page.get_by_role("heading", name="Overview").wait_for()
-    eventually(lambda: _metric_value(page, "Stuck sagas") not in ("", "0"), timeout_s=30)
-    assert int(_metric_value(page, "Stuck sagas")) >= 1
-    assert int(_metric_value(page, "DLQ depth")) >= 1
-    _shot(page, screenshots, "1-overview")
+    page.get_by_role("heading", name="Overview").wait_for(timeout=FIRST_RENDER_MS)
+    eventually(lambda: metric_value(page, "Stuck sagas") not in ("", "0"), timeout_s=45, interval_s=0.5)
+    eventually(lambda: metric_value(page, "DLQ depth") not in ("", "0"), timeout_s=45, interval_s=0.5)
+    shot(page, screenshots, "1-overview")
+    phase("overview")
 
     # Through the tile to the list, and to the stuck saga's page with its step timeline.
     page.get_by_role("link", name="Open Sagas").click()
-    page.get_by_role("heading", name="Sagas").wait_for()
+    page.get_by_role("heading", name="Sagas", exact=True).wait_for()
     page.get_by_role("link", name=re.compile(f"{STUCK_SAGA}.*STUCK")).click()
     page.get_by_role("heading", name=f"customer saga {STUCK_SAGA}").wait_for()
     page.get_by_text("STUCK: not moved for").wait_for()
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
-    assert page.get_by_text("create_support_user").count() >= 1
-    _shot(page, screenshots, "2-saga")
+    assert page.get_by_text("support_user").count() >= 1
+    shot(page, screenshots, "2-saga")
 
     # Its trace: the API request and the worker's attempts as a waterfall, with their log lines.
     page.get_by_role("link", name=re.compile("Open its trace")).click()
     page.get_by_role("heading", name=f"Transaction {CORRELATION_ID}").wait_for()
     page.get_by_text(re.compile(r"Trace `?[0-9a-f]{32}")).first.wait_for()
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
-    _shot(page, screenshots, "3-trace")
+    shot(page, screenshots, "3-trace")
+    phase("saga and trace")
+
+    # The saga's page from its URL, as a link in a chat message opens it: compensate, after confirming.
+    page.goto(f"{dashboard_url}/sagas?saga_id={STUCK_SAGA}")
+    page.get_by_role("heading", name=f"customer saga {STUCK_SAGA}").wait_for(timeout=FIRST_RENDER_MS)
+    page.get_by_role("button", name="Compensate", exact=True).click()
+    page.get_by_text(f"saga compensate {STUCK_SAGA} --yes").wait_for()
+    page.get_by_role("button", name="Confirm").click()
+    done = page.get_by_text("Compensate: done").first
+    done.wait_for(timeout=90_000)
+    done.scroll_into_view_if_needed()
+    shot(page, screenshots, "4-saga-compensated")
+    assert _saga_status(stack) == "COMPENSATED"
+    assert _support_users(stack) == 0  # the support user it had made is gone
+    phase("deep link and compensation")
 
     # The queues page: the jobs DLQ holds the message; redrive it (the fault is cleared).
     page.get_by_role("link", name="Queues and DLQs").first.click()
     page.get_by_role("heading", name="Queues and DLQs").wait_for()
     page.get_by_role("heading", name=f"Messages in {JOBS_DLQ}").wait_for()
-    _shot(page, screenshots, "4-queues")
+    shot(page, screenshots, "5-queues")
     page.get_by_role("button", name="Redrive", exact=True).click()
     page.get_by_text(f"from {JOBS_DLQ} back to sw-async-jobs").wait_for()
     page.get_by_role("button", name="Confirm").click()
     done = page.get_by_text("Redrive: done").first  # the progress box, then the result box after it
-    done.wait_for(timeout=120_000)
+    done.wait_for(timeout=90_000)
     done.scroll_into_view_if_needed()
-    _shot(page, screenshots, "5-redriven")
+    shot(page, screenshots, "6-redriven")
+    eventually(lambda: _dlq_depth(stack) == 0, timeout_s=30, interval_s=0.5)
+    phase("redrive")
 
-    assert eventually(lambda: _dlq_depth(stack) == 0 or None, timeout_s=30)
-    _cli(stack, "collect", "--once")
-    page.goto(dashboard_url)
-    eventually(lambda: _metric_value(page, "DLQ depth") == "0", timeout_s=30)
-    _shot(page, screenshots, "6-overview-after")
+    page.get_by_role("link", name="Overview").first.click()
+    eventually(lambda: metric_value(page, "DLQ depth") == "0", timeout_s=45, interval_s=0.5)
+    shot(page, screenshots, "7-overview-after")
     with psycopg.connect(str(stack.info["audit_url"])) as conn:
-        logged = conn.execute("SELECT action, target, status FROM dashboard_actions").fetchall()
-    assert ("jobs redrive", JOBS_DLQ, "succeeded") in logged
+        logged = conn.execute("SELECT operator, action, target, status FROM dashboard_actions").fetchall()
+    assert (OPERATOR, "saga compensate", STUCK_SAGA, "succeeded") in logged
+    assert (OPERATOR, "jobs redrive", JOBS_DLQ, "succeeded") in logged
+    assert len(list(screenshots.glob("*.png"))) == 7
+    phase(f"overview after ({datetime.now(UTC):%H:%M:%S})")
