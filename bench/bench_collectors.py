@@ -4,6 +4,12 @@ transaction-view query time with 1 million log lines and 100,000 sagas in the st
 Targets (issue 5): parse >= 100,000 lines/s, ingest >= 20,000 lines/s, transaction view < 100 ms.
 Everything runs on loopback: moto's threaded server and an embedded PostgreSQL in a temporary
 directory (or the server in ``SAGAWATCH_TEST_PG_URL``). Bulk rows are generated with COPY.
+
+Ingest is three processes (the collector, moto, PostgreSQL) sharing the machine, so beside the
+wall-clock rate the bench prints the CPU each spent per line (from /proc), the bound that CPU sets
+on an idle machine, and, in the same run, the rate of moto alone serving the same reads: when other
+work loads the machine, moto alone is slower than the target too, and the ratio says how close the
+collector comes to it.
 Usage: ``.venv/bin/python bench/bench_collectors.py [--log-lines 1000000] [--sagas 100000]``.
 """
 
@@ -22,8 +28,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -112,7 +121,7 @@ def fresh_database(admin_url: str) -> Iterator[str]:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     params = conninfo_to_dict(admin_url)
     params["dbname"] = name
-    url = make_conninfo(**params)
+    url = make_conninfo("", **params)
     try:
         apply_migrations(url, "collectors.schema")
         yield url
@@ -122,8 +131,8 @@ def fresh_database(admin_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def moto_process() -> Iterator[str]:
-    """moto's server in a process of its own: the collector is measured, not moto's share of our GIL."""
+def moto_process() -> Iterator[tuple[str, int]]:
+    """moto's server in a process of its own (endpoint, pid): its CPU is measured apart from ours."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -143,71 +152,160 @@ def moto_process() -> Iterator[str]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("moto_server did not start") from None
                 time.sleep(0.1)
-        yield endpoint
+        yield endpoint, server.pid
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
-def bench_ingest(admin_url: str, count: int, streams: int) -> tuple[float, float, float, float]:
-    """Lines/s of: the collector (CloudWatch Logs in moto -> store), moto alone (reads only), the store
-    side alone (parse + COPY of pages already fetched); and the seconds moto took to accept the lines."""
-    with moto_process() as endpoint:
-        logs = aws_session(REGION, endpoint).client("logs", endpoint_url=endpoint)
-        group = "/aws/lambda/sw-orders"
-        logs.create_log_group(logGroupName=group)
-        lines = lines_mix(count)
-        per_stream = count // streams
-        loaded = time.perf_counter()
-        base = int(NOW.timestamp() * 1000)
-        names = []
-        for s in range(streams):
-            stream = f"2026/11/24/[7]{s:08x}"
-            names.append(stream)
-            logs.create_log_stream(logGroupName=group, logStreamName=stream)
-            chunk = lines[s * per_stream : (s + 1) * per_stream]
-            for start in range(0, len(chunk), 5000):
-                events = [
-                    {"timestamp": base + start + k, "message": m}
-                    for k, m in enumerate(chunk[start : start + 5000])
-                ]
-                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
-        load_s = time.perf_counter() - loaded
+def process_cpu_s(pid: int, reaped_children: bool = False) -> float:
+    """CPU seconds (user + system, all threads) of a process, from /proc; with ``reaped_children``
+    also those of its children that have exited (PostgreSQL's backends, once the postmaster reaps them)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_s(conn: psycopg.Connection) -> float | None:
+    """CPU seconds of the whole PostgreSQL server this connection reaches (postmaster, background
+    workers, live and exited backends); None when it is not a local process we can read."""
+    try:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        postmaster = int(Path(f"/proc/{row[0] if row else 0}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        total = process_cpu_s(postmaster, reaped_children=True)
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue  # gone meanwhile
+                if int(stat[1]) == postmaster:
+                    total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@dataclass
+class IngestFigures:
+    lines: int
+    wall_s: float  # the best of the repeats (the machine is shared)
+    cpu_us: dict[str, float | None]  # CPU microseconds per line: collector, moto, postgres (median)
+    moto_alone_wall_s: float
+    moto_alone_cpu_us: float  # moto's server and our client, per line
+    store_alone_wall_s: float
+    load_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.lines / self.wall_s
+
+    def ceiling(self, cpus: int) -> float | None:
+        """Lines/s if CPU were the only limit: each Python process (GIL) on at most one core, the
+        three together on ``cpus`` cores. An upper bound for an idle machine, not a measurement."""
+        known = [v for v in self.cpu_us.values() if v is not None]
+        if len(known) != len(self.cpu_us):
+            return None
+        busiest = max(self.cpu_us["collector"] or 0.0, self.cpu_us["moto"] or 0.0, sum(known) / cpus)
+        return 1e6 / busiest
+
+
+def load_moto(logs: Any, group: str, count: int, streams: int) -> list[str]:
+    """``count`` lines in ``streams`` streams of ``group``; returns the stream names."""
+    logs.create_log_group(logGroupName=group)
+    lines = lines_mix(count)
+    per_stream = count // streams
+    base = int(NOW.timestamp() * 1000)
+    names = []
+    for s in range(streams):
+        stream = f"2026/11/24/[7]{s:08x}"
+        names.append(stream)
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        chunk = lines[s * per_stream : (s + 1) * per_stream]
+        for start in range(0, len(chunk), 5000):
+            events = [
+                {"timestamp": base + start + k, "message": m}
+                for k, m in enumerate(chunk[start : start + 5000])
+            ]
+            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+    return names
+
+
+def read_moto_alone(logs: Any, group: str, names: list[str]) -> list[tuple[str, list[dict[str, object]]]]:
+    """The collector's forward reads (same page size), nothing parsed or stored."""
+    fetched: list[tuple[str, list[dict[str, object]]]] = []
+    for stream in names:
+        token = None
+        while True:
+            request = {"logGroupName": group, "logStreamName": stream, "startFromHead": True, "limit": 10_000}
+            page = logs.get_log_events(**request, **({"nextToken": token} if token else {}))
+            fetched.append((stream, page["events"]))
+            if page["nextForwardToken"] == token:
+                break
+            token = page["nextForwardToken"]
+    return fetched
+
+
+def store_alone(url: str, group: str, fetched: list[tuple[str, list[dict[str, object]]]]) -> float:
+    """Seconds to parse and COPY pages already fetched, on one connection (the store side alone)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        partitions = Partitions()
         started = time.perf_counter()
-        read = 0
-        fetched: list[tuple[str, list[dict[str, object]]]] = []
-        for stream in names:  # what moto alone serves: the same forward reads, nothing parsed or stored
-            token = None
-            while True:
-                request = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
-                page = logs.get_log_events(**request, **({"nextToken": token} if token else {}))
-                read += len(page["events"])
-                fetched.append((stream, page["events"]))
-                if page["nextForwardToken"] == token:
-                    break
-                token = page["nextForwardToken"]
-        moto_rate = read / (time.perf_counter() - started)
-        with fresh_database(admin_url) as url, psycopg.connect(url, autocommit=True) as conn:
-            collector = LogCollector(logs, Partitions(), PassLimits(log_pages_per_stream=1000))
-            started = time.perf_counter()
-            stats = collector.run(conn, lambda: psycopg.connect(url, autocommit=True))
-            elapsed = time.perf_counter() - started
-            stored = conn.execute("SELECT count(*) FROM log_lines").fetchone()
-            if stored is None or stored[0] != per_stream * streams or stats.lines != stored[0]:
-                raise SystemExit(f"ingest stored {stored} rows, expected {per_stream * streams}")
-        with fresh_database(admin_url) as url, psycopg.connect(url, autocommit=True) as conn:
-            partitions = Partitions()
-            started = time.perf_counter()
-            positions: dict[str, Position] = {}
-            for stream, events in fetched:
-                old = positions.get(stream)
-                seq = old.next_seq if old else 0
-                new = Position(f"t{seq + len(events)}", seq + len(events))
-                parsed = parse_page(StreamContext.of(group, stream), seq, events)
-                commit_page(conn, partitions, group, stream, old, new, parsed)
-                positions[stream] = new
-            store_rate = read / (time.perf_counter() - started)
-        return stats.lines / elapsed, moto_rate, store_rate, load_s
+        positions: dict[str, Position] = {}
+        for stream, events in fetched:
+            old = positions.get(stream)
+            seq = old.next_seq if old else 0
+            new = Position(f"t{seq + len(events)}", seq + len(events))
+            parsed = parse_page(StreamContext.of(group, stream), seq, events)
+            commit_page(conn, partitions, group, stream, old, new, parsed)
+            positions[stream] = new
+        return time.perf_counter() - started
+
+
+def bench_ingest(admin_url: str, count: int, streams: int, repeats: int) -> IngestFigures:
+    """The collector's pass (CloudWatch Logs in moto -> store) ``repeats`` times, each into a fresh
+    store, with the CPU each process spent; and, in the same run, moto alone and the store alone."""
+    group = "/aws/lambda/sw-orders"
+    with moto_process() as (endpoint, moto_pid):
+        logs = aws_session(REGION, endpoint).client("logs", endpoint_url=endpoint)
+        loaded = time.perf_counter()
+        names = load_moto(logs, group, count, streams)
+        load_s = time.perf_counter() - loaded
+
+        moto_cpu, client_cpu, started = process_cpu_s(moto_pid), time.process_time(), time.perf_counter()
+        fetched = read_moto_alone(logs, group, names)
+        moto_alone_wall = time.perf_counter() - started
+        moto_alone_cpu = process_cpu_s(moto_pid) - moto_cpu + time.process_time() - client_cpu
+        read = sum(len(events) for _, events in fetched)
+
+        walls: list[float] = []
+        cpus: dict[str, list[float]] = {"collector": [], "moto": [], "postgres": []}
+        for _ in range(repeats):
+            with fresh_database(admin_url) as url, psycopg.connect(url, autocommit=True) as conn:
+                collector = LogCollector(logs, Partitions(), PassLimits(log_pages_per_stream=1000))
+                pg_before, moto_before = postgres_cpu_s(conn), process_cpu_s(moto_pid)
+                ours_before, started = time.process_time(), time.perf_counter()
+                stats = collector.run(conn, partial(psycopg.connect, url, autocommit=True))
+                walls.append(time.perf_counter() - started)
+                cpus["collector"].append(time.process_time() - ours_before)
+                cpus["moto"].append(process_cpu_s(moto_pid) - moto_before)
+                time.sleep(0.2)  # the workers' backends have exited: let the postmaster reap them
+                pg_after = postgres_cpu_s(conn)
+                if pg_before is not None and pg_after is not None:
+                    cpus["postgres"].append(pg_after - pg_before)
+                stored = conn.execute("SELECT count(*) FROM log_lines").fetchone()
+                if stored is None or stored[0] != read or stats.lines != read:
+                    raise SystemExit(f"ingest stored {stored} rows, expected {read}")
+        with fresh_database(admin_url) as url:
+            store_wall = store_alone(url, group, fetched)
+    per_line = {
+        name: statistics.median(values) * 1e6 / read if values else None for name, values in cpus.items()
+    }
+    return IngestFigures(
+        read, min(walls), per_line, moto_alone_wall, moto_alone_cpu * 1e6 / read, store_wall, load_s
+    )
 
 
 def bench_transaction_view(
@@ -276,6 +374,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parse-lines", type=int, default=200_000)
     parser.add_argument("--ingest-lines", type=int, default=100_000)
+    parser.add_argument("--ingest-repeats", type=int, default=3)
     parser.add_argument("--log-lines", type=int, default=1_000_000)
     parser.add_argument("--sagas", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=50)
@@ -288,12 +387,24 @@ def main() -> None:
         flush=True,
     )
     with postgres() as admin_url:
-        rate, moto_rate, store_rate, load_s = bench_ingest(admin_url, args.ingest_lines, streams=10)
+        ingest = bench_ingest(admin_url, args.ingest_lines, streams=10, repeats=args.ingest_repeats)
+        cpus = os.cpu_count() or 1
+        ceiling = ingest.ceiling(cpus)
+        us = {k: "n/a" if v is None else f"{v:.1f} us" for k, v in ingest.cpu_us.items()}
+        moto_rate = ingest.lines / ingest.moto_alone_wall_s
         print(
-            f"ingest: {rate:>12,.0f} lines/s   (target >= 20,000; {args.ingest_lines:,} lines, 10 streams)\n"
-            f"        {moto_rate:>12,.0f} lines/s   moto alone serving get_log_events (the ceiling)\n"
-            f"        {store_rate:>12,.0f} lines/s   parse + COPY alone, one connection (the store side)\n"
-            f"        moto took {load_s:.1f} s to accept the lines",
+            f"ingest: {ingest.rate:>12,.0f} lines/s   (target >= 20,000; {ingest.lines:,} lines, 10 streams,"
+            f" best of {args.ingest_repeats}; load average {os.getloadavg()[0]:.1f} on {cpus} CPUs)\n"
+            f"        CPU per line: collector {us['collector']}, moto {us['moto']},"
+            f" PostgreSQL {us['postgres']}\n"
+            f"        {ceiling or 0:>12,.0f} lines/s   CPU ceiling: each Python process on one core at most,"
+            f" all three on {cpus} (an idle machine's bound, not a measurement)\n"
+            f"        {moto_rate:>12,.0f} lines/s   moto alone serving the same reads, this run"
+            f" ({ingest.moto_alone_cpu_us:.1f} us CPU per line, server and client);"
+            f" ingest / moto alone = {ingest.rate / moto_rate:.2f}\n"
+            f"        {ingest.lines / ingest.store_alone_wall_s:>12,.0f} lines/s   parse + COPY alone,"
+            f" one connection (the store side)\n"
+            f"        moto took {ingest.load_s:.1f} s to accept the lines",
             flush=True,
         )
         load_s, median_ms, p95_ms = bench_transaction_view(
