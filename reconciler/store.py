@@ -33,10 +33,17 @@ _REPAIR_ORDER = (
     "CASE kind WHEN 'orphan_in_saas' THEN 0 WHEN 'duplicate_in_saas' THEN 1"
     " WHEN 'missing_in_saas' THEN 3 ELSE 2 END, system, key, kind, field"
 )
+_FINDING_COLUMNS = (
+    "fingerprint, kind, system, key, field, aurora_value, saas_value, saas_ids, detail,"
+    " first_seen, last_seen, first_run, last_run"
+)
+#: A batch arrives by COPY into a temporary table, then one upsert: a round trip per batch, not per row.
+_STAGE = (
+    "CREATE TEMPORARY TABLE reconcile_finding_in (LIKE reconcile_finding INCLUDING DEFAULTS) ON COMMIT DROP"
+)
 _UPSERT = (
-    "INSERT INTO reconcile_finding (fingerprint, kind, system, key, field, aurora_value,"
-    " saas_value, saas_ids, detail, first_seen, last_seen, first_run, last_run)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    f"INSERT INTO reconcile_finding ({_FINDING_COLUMNS})"
+    f" SELECT {_FINDING_COLUMNS} FROM reconcile_finding_in"
     " ON CONFLICT (fingerprint) DO UPDATE SET"
     " first_seen = CASE WHEN reconcile_finding.resolved_at IS NULL"
     "   THEN reconcile_finding.first_seen ELSE EXCLUDED.first_seen END,"
@@ -56,16 +63,25 @@ class SystemWrite:
         self._run_id = run_id
         self._system = system
         self._at = at
+        self._staged = False
 
     def add(self, findings: Sequence[Finding]) -> None:
         """Upsert a batch: new fingerprints open, open ones are seen again, resolved ones re-open."""
         if not findings:
             return
-        at, run_id = self._at, self._run_id
-        with self._conn.cursor() as cur:
-            cur.executemany(
-                _UPSERT,
-                [
+        at, run_id, conn = self._at, self._run_id, self._conn
+        unique = {f.fingerprint: f for f in findings}  # one upsert may touch a row only once
+        if not self._staged:
+            conn.execute(_STAGE)
+            self._staged = True
+        else:
+            conn.execute("TRUNCATE reconcile_finding_in")
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY reconcile_finding_in ({_FINDING_COLUMNS}) FROM STDIN") as copy,
+        ):
+            for f in unique.values():
+                copy.write_row(
                     (
                         f.fingerprint,
                         f.kind.value,
@@ -81,9 +97,8 @@ class SystemWrite:
                         run_id,
                         run_id,
                     )
-                    for f in findings
-                ],
-            )
+                )
+        conn.execute(_UPSERT)
 
     def finish(
         self,
@@ -266,12 +281,20 @@ class AuditStore:
             )
 
     def record_repairs(self, run_id: str, outcomes: Sequence[RepairOutcome], *, planned_only: bool) -> None:
-        with self.connect() as conn, conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO reconcile_repair (run_id, fingerprint, system, key, action, saas_id,"
-                " idempotency_key, correlation_id, status, error)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
+        """One batch of repair actions and their outcomes, by COPY (a plan can hold a finding's worth)."""
+        if not outcomes:
+            return
+        columns = (
+            "run_id, fingerprint, system, key, action, saas_id,"
+            " idempotency_key, correlation_id, status, error"
+        )
+        with (
+            self.connect() as conn,
+            conn.cursor() as cur,
+            cur.copy(f"COPY reconcile_repair ({columns}) FROM STDIN") as copy,
+        ):
+            for o in outcomes:
+                copy.write_row(
                     (
                         run_id,
                         o.action.fingerprint,
@@ -284,9 +307,7 @@ class AuditStore:
                         "planned" if planned_only else o.status,
                         o.error,
                     )
-                    for o in outcomes
-                ],
-            )
+                )
 
     def open_finding_rows(self, system: str | None = None) -> list[dict[str, Any]]:
         """Open findings as rows (for the dashboard and tests)."""

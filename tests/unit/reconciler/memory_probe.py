@@ -35,7 +35,7 @@ def main(aurora_url: str, audit_url: str, urls_json: str) -> None:
             {
                 "peak_rss_mb": peak_kib / 1024,
                 "seconds": time.monotonic() - began,
-                "findings": len(result.findings),
+                "findings": result.finding_count,
                 "errors": result.errors,
                 "rows": {s.system: s.stats.aurora_rows for s in result.systems},
             }
