@@ -103,7 +103,7 @@ INVOCATION_TYPES: tuple[str, ...] = (
 class ParseProblem:
     """Something in a line that breaks a contract; the line is still stored."""
 
-    kind: str  # malformed_json | log_contract | emf_shape
+    kind: str  # malformed_json | log_contract | emf_shape | parse_failed
     detail: str
 
 
@@ -137,9 +137,15 @@ def parse_event(ctx: StreamContext, seq: int, timestamp_ms: int, message: str) -
     line = message.rstrip("\n")
     if "\x00" in line:  # PostgreSQL text cannot hold NUL; one such line must not block its stream
         line = line.replace("\x00", "\ufffd")
-    if line.startswith("{"):
-        return _parse_json(ctx, seq, ts, line)
-    return _parse_text(ctx, seq, ts, line)
+    try:
+        if line.startswith("{"):
+            return _parse_json(ctx, seq, ts, line)
+        return _parse_text(ctx, seq, ts, line)
+    except Exception as exc:  # a line nobody foresaw must not stop its stream for good
+        detail = f"line not parsed: {type(exc).__name__}: {exc}"[:500]
+        return ParsedEvent(
+            _text_row(ctx, seq, ts, line, "text"), problem=ParseProblem("parse_failed", detail)
+        )
 
 
 @lru_cache(maxsize=4096)
@@ -205,6 +211,8 @@ def _loads(line: str) -> object:
         obj, end = _SCAN_ONCE(line, 0)
     except StopIteration as exc:
         raise ValueError(f"Expecting value: char {exc.value}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply to decode") from None
     if end != len(line) and not line[end:].isspace():
         raise ValueError(f"Extra data: char {end}")
     return obj

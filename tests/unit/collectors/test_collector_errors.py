@@ -102,3 +102,59 @@ def test_an_unchanged_queue_is_not_peeked_again_and_its_oldest_message_ages() ->
     moved = {"orders": LastPeek(first.visible + 1, first.oldest_sent_at, first.peeked_at)}
     collector.run(later, moved)
     assert sqs.received == [OK, OK, OK]  # the depth moved: look again
+
+
+class FlakyLogs:
+    """One group, two streams: ``gone`` fails while ``broken`` is set; ``mixed`` holds bad lines."""
+
+    def __init__(self) -> None:
+        self.broken = True
+        self.events = {
+            "gone": [{"timestamp": 1_764_000_000_000, "message": "START RequestId: r1 Version: 1"}],
+            "mixed": [
+                {"timestamp": 1_764_000_000_000 + i, "message": m}
+                for i, m in enumerate(
+                    [
+                        '{"level": "ERROR", "message": ',  # cut off mid-object
+                        '{"x": ' + "[" * 5000 + "]" * 5000 + "}",  # nested past the decoder's depth
+                        '{"_aws": {"Timestamp": "soon", "CloudWatchMetrics": []}}',  # EMF of the wrong shape
+                        "plain print from a handler",
+                    ]
+                )
+            ],
+        }
+
+    def get_paginator(self, name: str) -> _Pages:
+        if name == "describe_log_groups":
+            return _Pages([{"logGroups": [{"logGroupName": "/aws/lambda/f"}]}])
+        return _Pages([{"logStreams": [{"logStreamName": s, "lastIngestionTime": 1} for s in self.events]}])
+
+    def get_log_events(self, logStreamName: str, nextToken: str | None = None, **_: Any) -> dict[str, Any]:
+        if logStreamName == "gone" and self.broken:
+            raise ClientError(
+                {"Error": {"Code": "ResourceNotFoundException", "Message": "no stream"}}, "GetLogEvents"
+            )
+        events = [] if nextToken else self.events[logStreamName]
+        return {"events": events, "nextForwardToken": "f/end"}
+
+
+def test_bad_lines_and_a_failing_stream_are_recorded_and_the_pass_goes_on(fresh_db_url: str) -> None:
+    apply_migrations(fresh_db_url, "collectors.schema")
+    logs = FlakyLogs()
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        first = LogCollector(logs, Partitions()).run(conn)
+        assert (first.lines, first.problems) == (4, 3)
+        rows = conn.execute("SELECT log_stream, seq, kind FROM log_lines ORDER BY log_stream, seq").fetchall()
+        assert rows == [("mixed", 0, "text"), ("mixed", 1, "text"), ("mixed", 2, "emf"), ("mixed", 3, "text")]
+        errors = conn.execute("SELECT kind, source FROM collector_errors ORDER BY id").fetchall()
+        assert sorted(errors) == [
+            ("emf_shape", "/aws/lambda/f mixed #2"),
+            ("logs_unreachable", "/aws/lambda/f gone"),
+            ("malformed_json", "/aws/lambda/f mixed #0"),
+            ("malformed_json", "/aws/lambda/f mixed #1"),
+        ]
+        logs.broken = False  # the next pass reads the stream that failed, and nothing twice
+        second = LogCollector(logs, Partitions()).run(conn)
+        assert second.lines == 1
+        stored = conn.execute("SELECT log_stream, count(*) FROM log_lines GROUP BY 1 ORDER BY 1").fetchall()
+        assert stored == [("gone", 1), ("mixed", 4)]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+import collectors.logs.parse as parse_module
 from collectors.logs.parse import StreamContext, parse_event, parse_report
 
 CTX = StreamContext.of("/aws/lambda/sw-orders", "2026/11/24/[7]0a1b2c3d")
@@ -85,6 +86,26 @@ def test_a_line_that_is_json_and_more_is_malformed_but_kept(line: str) -> None:
     parsed = parse_event(CTX, 0, TS, line + "\n")
     assert (parsed.row.kind, parsed.row.raw) == ("text", line)
     assert parsed.problem is not None and parsed.problem.kind == "malformed_json"
+
+
+def test_json_nested_too_deeply_to_decode_is_malformed_not_a_crash() -> None:
+    line = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    parsed = parse_event(CTX, 0, TS, line)
+    assert parsed.row.kind == "text" and parsed.row.raw == line
+    assert parsed.problem is not None and parsed.problem.kind == "malformed_json"
+
+
+def test_a_line_the_parser_trips_on_is_kept_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a check raises on a line nobody foresaw, the line is stored and its stream goes on."""
+
+    def trips(_: object) -> None:
+        raise TypeError("unforeseen")
+
+    monkeypatch.setattr(parse_module, "check_emf", trips)
+    parsed = parse_event(CTX, 3, TS, json.dumps(emf()))
+    assert (parsed.row.kind, parsed.row.seq) == ("text", 3)
+    assert parsed.problem is not None and parsed.problem.kind == "parse_failed"
+    assert "TypeError: unforeseen" in parsed.problem.detail
 
 
 def test_json_with_trailing_whitespace_is_parsed() -> None:
