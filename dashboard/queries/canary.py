@@ -174,12 +174,14 @@ def verdict_text(v: CanaryVerdict) -> str:
     return f"{result.verdict.value} (score {result.score:.0f})"
 
 
-def overview_verdict(conn: Conn) -> str | None:
+#: Worst first: the overview shows the canary that most needs a person.
+VERDICT_ORDER = {"FAIL": 0, "MARGINAL": 1, "NOT_ENOUGH_DATA": 2, "PASS": 3}
+
+
+def overview_verdict(conn: Conn) -> CanaryVerdict | None:
     """For the overview tile: the worst verdict across canaries, or None when no canary runs."""
     picks = canary_functions(conn)
     if not picks:
         return None
     verdicts = [verdict(conn, pick) for pick in picks]
-    order = {"FAIL": 0, "MARGINAL": 1, "NOT_ENOUGH_DATA": 2, "PASS": 3}
-    worst = min(verdicts, key=lambda v: order[v.result.verdict.value])
-    return f"{verdict_text(worst)}: {worst.function} v{worst.canary}"
+    return min(verdicts, key=lambda v: VERDICT_ORDER[v.result.verdict.value])

@@ -7,14 +7,15 @@ Trends cover the last ``TREND_WINDOW`` in ``TREND_BUCKET`` buckets.
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from pydantic import BaseModel
 
+from alarms.canary.judge import Verdict
 from dashboard.db import fetch_all, table_exists
+from dashboard.queries.canary import overview_verdict, verdict_text
 
 TREND_WINDOW = timedelta(hours=1)
 TREND_BUCKET_S = 60
@@ -38,11 +39,15 @@ class TrendPoint(BaseModel):
 
 
 class Tile(BaseModel):
-    """One health tile: a headline value (None = its table is not there yet), a note, a trend."""
+    """One health tile: a headline value (None = its table is not there yet), a note, a trend.
+
+    ``shown`` replaces the number when the headline is a word (the canary's verdict).
+    """
 
     key: str
     label: str
     value: float | None
+    shown: str | None = None
     note: str = ""
     bad: bool = False
     trend: list[TrendPoint] = []
@@ -172,17 +177,29 @@ def error_rate_tile(conn: Conn) -> Tile:
 
 
 def canary_tile(conn: Conn) -> Tile:
-    """The canary verdict, from the canary page's queries when that page provides ``overview_verdict``."""
-    try:
-        module = importlib.import_module("dashboard.queries.canary")
-    except ImportError:
-        module = None
-    verdict_of = getattr(module, "overview_verdict", None)
-    if verdict_of is None:
-        return Tile(key="canary", label="Canary", value=None, note="see the canary page")
-    verdict = verdict_of(conn)
-    text = str(verdict) if verdict else "no canary"
-    return Tile(key="canary", label="Canary", value=None, note=text, bad=text.upper().startswith("FAIL"))
+    """The worst canary verdict said in words (FAIL, MARGINAL, PASS, not enough data), or that none runs."""
+    if not table_exists(conn, "invocations"):
+        return Tile(key="canary", label="Canary", value=None, note="no invocation collected yet")
+    worst = overview_verdict(conn)
+    if worst is None:
+        return Tile(
+            key="canary",
+            label="Canary",
+            value=None,
+            shown="none running",
+            note="no function had two versions invoked in the last hour",
+        )
+    said = verdict_text(worst)
+    word = said.split(" (")[0]
+    return Tile(
+        key="canary",
+        label="Canary",
+        value=None,
+        shown=word,
+        note=f"{worst.function} v{worst.canary} against v{worst.baseline}{said[len(word) :]}"
+        + (": let more traffic reach the canary" if worst.result.score is None else ""),
+        bad=worst.result.verdict in (Verdict.FAIL, Verdict.MARGINAL),
+    )
 
 
 def format_age(seconds: float | None) -> str:

@@ -18,8 +18,8 @@ def _tile(tile: Tile) -> None:
         shown: Any = "n/a" if tile.value is None else f"{tile.value:g}"
         if tile.key == "trace" and tile.value is not None:
             shown = f"{tile.value:g} %"
-        if tile.key == "canary" and tile.value is None:
-            shown = tile.note if tile.note.split()[0].isupper() else "n/a"  # a verdict word, else no value
+        if tile.shown is not None:
+            shown = tile.shown
         st.metric(
             tile.label,
             shown,
@@ -28,7 +28,7 @@ def _tile(tile: Tile) -> None:
             border=False,
         )
         state = ":red[needs attention]" if tile.bad else ":green[ok]"
-        if tile.value is None and tile.key != "canary":
+        if tile.value is None and tile.shown is None:
             state = ":gray[not set up yet]"
         st.caption(f"{state} · {tile.note}")
         if app.has_page(tile.key):

@@ -57,6 +57,33 @@ def saga(
     )
 
 
+def invocations(
+    conn: psycopg.Connection[Any],
+    version: str,
+    count: int,
+    *,
+    failing_every: int = 0,
+    function: str = "fx-canary",
+) -> None:
+    """``count`` Lambda REPORTs of ``function`` at ``version`` over the last minutes, every
+    ``failing_every``-th one failed (0: none), as the log collector writes them."""
+    for i in range(count):
+        failed = bool(failing_every) and i % failing_every == 0
+        insert(
+            conn,
+            "invocations",
+            ts=now() - timedelta(seconds=5 + i * 20),
+            log_group=f"/aws/lambda/{function}",
+            log_stream=f"2026/11/24/[{version}]abc",
+            seq=i,
+            function_name=function,
+            function_version=version,
+            request_id=f"req-{version}-{i}",
+            duration_ms=100.0 + (i % 7),
+            status="error" if failed else "success",
+        )
+
+
 def step(
     conn: psycopg.Connection[Any], saga_id: str, seq: int, name: str, status: str, error: str | None = None
 ) -> None:

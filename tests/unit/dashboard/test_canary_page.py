@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -13,24 +12,6 @@ from streamlit.testing.v1 import AppTest
 from dashboard.queries.canary import overview_verdict
 from tests.unit.dashboard import seed
 from tests.unit.dashboard.conftest import page_text
-
-
-def _invocations(conn: psycopg.Connection[Any], version: str, count: int, *, failing_every: int = 0) -> None:
-    for i in range(count):
-        failed = bool(failing_every) and i % failing_every == 0
-        seed.insert(
-            conn,
-            "invocations",
-            ts=seed.now() - timedelta(seconds=5 + i * 20),
-            log_group="/aws/lambda/fx-canary",
-            log_stream=f"2026/11/24/[{version}]abc",
-            seq=i,
-            function_name="fx-canary",
-            function_version=version,
-            request_id=f"req-{version}-{i}",
-            duration_ms=100.0 + (i % 7),
-            status="error" if failed else "success",
-        )
 
 
 def test_an_empty_store_says_what_will_appear(open_page: Callable[..., AppTest]) -> None:
@@ -43,8 +24,8 @@ def test_an_empty_store_says_what_will_appear(open_page: Callable[..., AppTest])
 def test_a_defective_canary_fails_with_both_versions_side_by_side(
     open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
 ) -> None:
-    _invocations(audit_conn, "1", 60)
-    _invocations(audit_conn, "2", 60, failing_every=2)
+    seed.invocations(audit_conn, "1", 60)
+    seed.invocations(audit_conn, "2", 60, failing_every=2)
 
     at = open_page("canary")
 
@@ -57,14 +38,16 @@ def test_a_defective_canary_fails_with_both_versions_side_by_side(
     metrics = at.dataframe[0].value
     assert metrics.set_index("metric").loc["error_rate", "result"] == "High"
     assert len(at.get("vega_lite_chart")) == 5
-    assert overview_verdict(audit_conn) == "FAIL (score 0): fx-canary v2"
+    worst = overview_verdict(audit_conn)
+    assert worst is not None and (worst.function, worst.canary) == ("fx-canary", "2")
+    assert worst.result.verdict.value == "FAIL"
 
 
 def test_a_healthy_canary_passes(
     open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
 ) -> None:
-    _invocations(audit_conn, "1", 60)
-    _invocations(audit_conn, "2", 60)
+    seed.invocations(audit_conn, "1", 60)
+    seed.invocations(audit_conn, "2", 60)
 
     at = open_page("canary")
 
@@ -75,8 +58,8 @@ def test_a_healthy_canary_passes(
 def test_too_few_invocations_say_not_enough_data(
     open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
 ) -> None:
-    _invocations(audit_conn, "1", 40)
-    _invocations(audit_conn, "2", 3, failing_every=1)
+    seed.invocations(audit_conn, "1", 40)
+    seed.invocations(audit_conn, "2", 3, failing_every=1)
 
     at = open_page("canary")
 
@@ -88,8 +71,8 @@ def test_too_few_invocations_say_not_enough_data(
 def test_rollback_asks_first_and_is_audited(
     open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _invocations(audit_conn, "1", 30)
-    _invocations(audit_conn, "2", 30, failing_every=2)
+    seed.invocations(audit_conn, "1", 30)
+    seed.invocations(audit_conn, "2", 30, failing_every=2)
     monkeypatch.setenv("SAGAWATCH_STACK_FILE", "/nonexistent/stack.json")  # no Lambda API: the run fails
     at = open_page("canary")
 

@@ -50,6 +50,40 @@ def test_a_stuck_saga_and_a_full_dlq_show_as_needing_attention(
     assert "needs attention" in text
 
 
+def test_the_canary_tile_says_fail_for_a_defective_canary(
+    open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
+) -> None:
+    seed.invocations(audit_conn, "1", 60)
+    seed.invocations(audit_conn, "2", 60, failing_every=2)
+
+    at = open_page("overview")
+
+    assert not at.exception
+    assert _metric(at, "Canary") == "FAIL"
+    text = page_text(at)
+    assert ":red[needs attention] · fx-canary v2 against v1 (score 0)" in text
+    assert 'page: "canary"' in text or "/canary" in text
+
+
+def test_the_canary_tile_says_not_enough_data_plainly(
+    open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
+) -> None:
+    seed.invocations(audit_conn, "1", 40)
+    seed.invocations(audit_conn, "2", 3, failing_every=1)
+
+    at = open_page("overview")
+
+    assert _metric(at, "Canary") == "not enough data"
+    assert "let more traffic reach the canary" in page_text(at)
+
+
+def test_without_a_canary_the_tile_says_none_is_running(open_page: Callable[..., AppTest]) -> None:
+    at = open_page("overview")
+
+    assert _metric(at, "Canary") == "none running"
+    assert "no function had two versions invoked in the last hour" in page_text(at)
+
+
 def test_each_tile_links_to_its_page(open_page: Callable[..., AppTest]) -> None:
     at = open_page("overview")
 
