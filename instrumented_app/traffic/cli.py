@@ -16,7 +16,8 @@ from rich.progress import Progress
 
 from instrumented_app.traffic.driver import Outcome, drive
 from instrumented_app.traffic.duplicates import QueueDuplicator
-from instrumented_app.traffic.plan import plan_traffic
+from instrumented_app.traffic.pacing import MAX_DURATION_S, MAX_RATE, Pacing
+from instrumented_app.traffic.plan import MAX_SAGAS, TrafficPlan
 from sagawatch.aws import aws_session
 from sagawatch.settings import get_settings
 from sagawatch.stack_info import StackInfo
@@ -24,9 +25,36 @@ from sagawatch.stack_info import StackInfo
 app = typer.Typer(add_completion=False, help="Drive saga traffic through the API front.")
 
 
+#: Sagas started when neither ``--sagas`` nor ``--duration`` is given.
+DEFAULT_SAGAS = 100
+
+
 @app.command()
 def run(
-    sagas: Annotated[int, typer.Option("--sagas", min=1, max=100_000, help="How many sagas to start.")] = 100,
+    sagas: Annotated[
+        int | None,
+        typer.Option(
+            "--sagas", min=1, max=MAX_SAGAS, help=f"How many sagas to start (default {DEFAULT_SAGAS})."
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            min=0.001,
+            max=MAX_RATE,
+            help="Sagas started per second at most (default: as slots free).",
+        ),
+    ] = None,
+    duration_s: Annotated[
+        float | None,
+        typer.Option(
+            "--duration",
+            min=1.0,
+            max=MAX_DURATION_S,
+            help="Keep starting sagas for this many seconds (instead of --sagas).",
+        ),
+    ] = None,
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=256, help="Sagas in flight at once.")
     ] = 8,
@@ -42,13 +70,27 @@ def run(
             help="Share re-sent with the same Idempotency-Key (and of async jobs, delivered twice).",
         ),
     ] = 0.1,
+    bad_input_share: Annotated[
+        float,
+        typer.Option(
+            "--bad-input-share",
+            min=0.0,
+            max=1.0,
+            help="Share sent with an invalid body (no or a malformed cust_no): must get 400, counted apart.",
+        ),
+    ] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the plan (names, routes, duplicates).")] = 0,
     job_timeout_s: Annotated[
         float, typer.Option("--job-timeout", min=1.0, max=3600.0, help="Longest wait for one job's end (s).")
     ] = 120.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print every outcome as JSON.")] = False,
 ) -> None:
-    """Start SAGAS customer sagas, CONCURRENCY at a time; print a summary by final status."""
+    """Start SAGAS customer sagas (or keep starting them for DURATION seconds), CONCURRENCY at a time and
+    at most RATE per second; print a summary by final status."""
+    if sagas is not None and duration_s is not None:
+        raise typer.BadParameter("give --sagas or --duration, not both", param_hint="'--duration'")
+    if duration_s is None and sagas is None:
+        sagas = DEFAULT_SAGAS
     settings = get_settings()
     info = StackInfo.read(settings.stack_file)
     if info is None:
@@ -57,8 +99,12 @@ def run(
         )
         raise typer.Exit(1)
     run_id = uuid.uuid4().hex[:8]
-    plan = plan_traffic(
-        sagas, run_id=run_id, seed=seed, async_share=async_share, duplicate_share=duplicate_share
+    plan = TrafficPlan(
+        run_id=run_id,
+        seed=seed,
+        async_share=async_share,
+        duplicate_share=duplicate_share,
+        bad_input_share=bad_input_share,
     )
     session = aws_session(info.region, info.aws_endpoint)
     duplicator = QueueDuplicator(
@@ -66,11 +112,12 @@ def run(
         session.client("dynamodb", endpoint_url=info.aws_endpoint),
     )
     with Progress(transient=True, disable=as_json) as progress:
-        task = progress.add_task(f"run {run_id}", total=len(plan))
+        task = progress.add_task(f"run {run_id}", total=sagas)
         report = drive(
             info.api_endpoint,
-            plan,
+            plan if sagas is None else plan.take(sagas),
             concurrency=concurrency,
+            pacing=Pacing(rate=rate, duration_s=duration_s),
             job_timeout_s=job_timeout_s,
             duplicate_message=duplicator,
             on_outcome=lambda _: progress.advance(task),
@@ -80,7 +127,7 @@ def run(
         return
     typer.echo(f"run {run_id}: {report.summary()}; {duplicator.sent} queue messages delivered twice")
     for outcome in report.outcomes:
-        if outcome.status != "SUCCEEDED":
+        if outcome.status not in {"SUCCEEDED", "REFUSED"}:
             typer.echo(
                 f"  {outcome.planned.cust_no} {outcome.status} saga={outcome.saga_id} {outcome.reason or ''}"
             )
@@ -91,6 +138,7 @@ def _as_dict(outcome: Outcome) -> dict[str, Any]:
         "cust_no": outcome.planned.cust_no,
         "route": outcome.planned.route,
         "correlation_id": outcome.planned.correlation_id,
+        "bad_input": outcome.planned.bad_input,
         "status": outcome.status,
         "saga_id": outcome.saga_id,
         "job_id": outcome.job_id,
