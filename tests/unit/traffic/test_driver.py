@@ -89,7 +89,7 @@ def test_every_planned_saga_ends_in_plan_order_and_bad_input_is_counted_apart() 
     plan = plan_traffic(40, run_id="drv", seed=2, async_share=0.4, duplicate_share=0.2, bad_input_share=0.2)
     first_saga = next(p for p in plan if not p.bad_input)
     flaky = first_saga.idempotency_key
-    front = FakeFront(flaky_keys={flaky})
+    front = FakeFront(flaky_keys=frozenset({flaky}))
     report = drive("http://front", plan, concurrency=4, transport=httpx.MockTransport(front), sleep=no_sleep)
 
     assert [o.planned.index for o in report.outcomes] == list(range(40))
