@@ -29,5 +29,6 @@ DEMOS: dict[str, str] = {
     "fanout": "instrumented_app.demo.fanout:run",
     "routing": "instrumented_app.demo.routing:run",
     "thumbnails": "instrumented_app.demo.thumbnails:run",
+    "canary": "instrumented_app.demo.canary:run",
     "facade": "instrumented_app.demo.facade:run",
 }

@@ -1,4 +1,5 @@
-"""The order saga (Step Functions) and the member merge saga (名寄せ), over the wire on the local stack.
+"""The order saga (Step Functions), the member merge saga (名寄せ) and the canary release of the customer
+read API (a weighted alias, judged and rolled back with ``sagawatch canary``), over the wire locally.
 
 One in-process stack for the module: moto, the app template in the local
 runtime (API front, Step Functions bridge), Aurora (embedded PostgreSQL,
@@ -15,9 +16,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import boto3
@@ -58,6 +60,7 @@ class Stack:
     sfn: Any
     dynamodb: Any
     logs: Any
+    cloudwatch: Any
     saas: SaasClients
 
     @property
@@ -124,6 +127,7 @@ def stack(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             sfn=session.client("stepfunctions", endpoint_url=endpoint),
             dynamodb=session.client("dynamodb", endpoint_url=endpoint),
             logs=session.client("logs", endpoint_url=endpoint),
+            cloudwatch=session.client("cloudwatch", endpoint_url=endpoint),
             saas=clients,
         )
         clients.close()
@@ -335,7 +339,92 @@ def test_a_merge_failing_past_the_point_of_no_return_needs_a_person_and_resume_f
     assert audit == [("MANUAL_INTERVENTION",), ("SUCCEEDED",)]
 
 
-@pytest.mark.parametrize("pattern", ["order_saga", "member_merge"])
+# --- canary ---
+
+CANARY = "sw-customer-read"
+FAILED = "failed"
+
+
+def _reads(stack: Stack, cust_no: str, count: int) -> Counter[str]:
+    """Read the customer ``count`` times; answers counted by the version that served them."""
+    seen: Counter[str] = Counter()
+    with httpx.Client(base_url=stack.api, timeout=15, trust_env=False) as http:
+        for _ in range(count):
+            answer = http.get(f"/customers/{cust_no}")
+            if answer.status_code == 200:
+                assert answer.json()["cust_no"] == cust_no
+                seen[answer.headers["x-function-version"]] += 1
+            else:
+                assert answer.status_code == 502, answer.text  # the API front's answer to a Lambda error
+                seen[FAILED] += 1
+    return seen
+
+
+def _emf_sum(stack: Stack, metric: str, version: str, since: datetime) -> float:
+    """The sum of the function's EMF metric for one version, as CloudWatch holds it."""
+    stats = stack.cloudwatch.get_metric_statistics(
+        Namespace="sagawatch",
+        MetricName=metric,
+        Dimensions=[{"Name": "service", "Value": CANARY}, {"Name": "version", "Value": version}],
+        StartTime=since - timedelta(minutes=2),
+        EndTime=datetime.now(UTC) + timedelta(minutes=2),
+        Period=60,
+        Statistics=["Sum"],
+    )
+    return float(sum(point["Sum"] for point in stats["Datapoints"]))
+
+
+def test_the_canary_splits_as_weighted_a_defective_v2_is_judged_fail_and_rollback_returns_all_to_v1(
+    stack: Stack,
+) -> None:
+    started = datetime.now(UTC)
+    cust_no = f"CR{uuid.uuid4().hex[:8]}"
+    _customer(stack, cust_no)
+    shown = stack.sagawatch("canary", "status", CANARY, "--json")
+    assert shown.returncode == 0, shown.stderr
+    state = json.loads(shown.stdout)
+    assert (state["primary_version"], state["canary_version"], state["canary_weight"]) == ("1", "2", 0.05)
+
+    # 95/5 as the template deploys it: every failure is the canary's (version 1 has no defect).
+    first = _reads(stack, cust_no, 200)
+    assert 1 <= first["2"] + first[FAILED] <= 25, first
+    assert set(first) <= {"1", "2", FAILED}
+
+    # More canary traffic so the judge has enough samples of version 2.
+    weighted = stack.sagawatch("canary", "set", CANARY, "--weight", "0.5")
+    assert weighted.returncode == 0, weighted.stderr
+    assert "canary version 2 weight 0.05 -> 0.5" in weighted.stdout
+    time.sleep(1.2)  # the runtime re-reads an alias after 1 s, as Lambda's front ends do
+    second = _reads(stack, cust_no, 140)
+    assert 35 <= second["2"] + second[FAILED] <= 105, second
+    assert second[FAILED] >= 5, second
+
+    # The per-version EMF reached CloudWatch with what the client saw.
+    stack.runtime.invoker.flush()
+    served = first + second
+    assert _emf_sum(stack, "Invocations", "1", started) == served["1"]
+    assert _emf_sum(stack, "Errors", "1", started) == 0
+    assert _emf_sum(stack, "Invocations", "2", started) == served["2"] + served[FAILED]
+    assert _emf_sum(stack, "Errors", "2", started) == served[FAILED]
+
+    judged = stack.sagawatch("canary", "judge", CANARY, "--minutes", "10", "--json")
+    assert judged.returncode == 1, judged.stdout + judged.stderr
+    report = json.loads(judged.stdout)
+    assert report["result"]["verdict"] == "FAIL"
+    baseline, canary = report["versions"]
+    assert (baseline["version"], canary["version"]) == ("1", "2")
+    assert (baseline["errors"], canary["errors"]) == (0, served[FAILED])
+    flagged = {m["name"]: m["classification"] for m in report["result"]["metrics"]}
+    assert flagged["error_rate"] == "High"
+
+    rolled = stack.sagawatch("canary", "rollback", CANARY)
+    assert rolled.returncode == 0, rolled.stderr
+    assert "canary version 2 (weight 0.5) removed; all traffic to version 1" in rolled.stdout
+    time.sleep(1.2)
+    assert _reads(stack, cust_no, 30) == Counter({"1": 30})
+
+
+@pytest.mark.parametrize("pattern", ["order_saga", "member_merge", "canary"])
 def test_the_demo_shows_the_pattern_working(stack: Stack, pattern: str) -> None:
     from instrumented_app.demo import DEMOS
 
