@@ -88,6 +88,17 @@ def test_get_many_finds_keys_whatever_their_case(
     assert found == ["C0000003", "C0000007", "C0000110"]
 
 
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_get_many_reads_hundreds_of_keys_a_hundred_a_call_and_a_key_with_a_comma_on_its_own(
+    system: str, saas_urls: dict[str, str], admin: httpx.Client, http: dict[str, httpx.Client], tmp_path: Path
+) -> None:
+    records = [copy_for(system, row(n)) for n in range(250)] + [copy_for(system, row(999, cust_no="C,999"))]
+    load(admin, saas_urls[system], records)
+    wanted = [f"C{n:07d}" for n in range(0, 300, 2)] + ["C,999"]
+    found = sorted(r.key for r in _source(system, http[system], tmp_path).get_many(wanted))
+    assert found == sorted([f"C{n:07d}" for n in range(0, 250, 2)] + ["C,999"])
+
+
 def test_soft_deleted_support_users_are_not_listed(
     saas_urls: dict[str, str], admin: httpx.Client, http: dict[str, httpx.Client], tmp_path: Path
 ) -> None:

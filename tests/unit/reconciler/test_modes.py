@@ -147,3 +147,33 @@ def test_split_ranges_cover_every_key_once() -> None:
 def test_split_ranges_refuses_boundaries_out_of_order() -> None:
     with pytest.raises(ValueError, match="boundaries must ascend without repeats: 'C9' then 'C1'"):
         split_ranges(["C9", "C1"])
+
+
+class _FailingListing(InMemorySource):
+    """A SaaS whose listing breaks after its first record (a system that went away mid-sweep)."""
+
+    def iter_sorted(self, key_from: str | None = None, key_to: str | None = None) -> Any:
+        listing = super().iter_sorted(key_from, key_to)
+        yield next(listing)
+        raise RuntimeError("commerce: connection reset")
+
+
+class _TrackedAurora(InMemorySource):
+    """Aurora whose listing notes when it is closed (the real one holds a server-side cursor)."""
+
+    closed = False
+
+    def iter_sorted(self, key_from: str | None = None, key_to: str | None = None) -> Any:
+        try:
+            yield from super().iter_sorted(key_from, key_to)
+        finally:
+            type(self).closed = True
+
+
+def test_a_sweep_that_fails_closes_the_aurora_listing_at_once() -> None:
+    rows, objects = _world()
+    aurora = _TrackedAurora("aurora", aurora_records(rows))
+    saas = _FailingListing("commerce", sorted_records(COMMERCE, objects))
+    with pytest.raises(RuntimeError, match="connection reset"):
+        list(full_sweep(COMMERCE, DiffPolicy(now=NOW), aurora, saas))
+    assert _TrackedAurora.closed  # not left for the garbage collector, after its database may be gone

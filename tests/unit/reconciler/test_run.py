@@ -180,3 +180,39 @@ def test_incremental_sees_a_soft_deleted_user_and_leaves_keyless_orphans_to_the_
     assert as_expected(again.findings) <= {("missing_in_saas", "support", "C0000001", None)}
     open_rows = {(r["kind"], r["key"]) for r in AuditStore(audit_url).open_finding_rows()}
     assert open_rows == {("missing_in_saas", "C0000001"), ("orphan_in_saas", "")}
+
+
+def test_findings_stream_to_the_store_in_batches_and_the_result_keeps_only_a_few(
+    aurora_url: str,
+    audit_url: str,
+    saas_urls: dict[str, str],
+    admin: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler import run as run_module
+    from reconciler import store as store_module
+
+    for module in (run_module, store_module):
+        monkeypatch.setattr(module, "FINDING_BATCH", 4)
+    baseline(aurora_url, admin, saas_urls, 10)
+    with psycopg.connect(aurora_url) as conn:
+        conn.execute("UPDATE customer SET email = lower(cust_no) || '@example.org'")
+    store = AuditStore(audit_url)
+    with reconciler(aurora_url, audit_url, saas_urls) as rec:
+        result = rec.run(options(Mode.FULL, keep=3))
+        assert (result.status, result.finding_count, len(result.findings)) == ("drift", 30, 9)
+        assert (result.planned, len(result.plan)) == (30, 3)
+        batches = [len(batch) for batch in store.run_findings(result.run_id)]
+        assert batches == [4] * 7 + [2]
+        assert len(store.open_finding_rows()) == 30
+        with psycopg.connect(audit_url) as conn:
+            planned = conn.execute(
+                "SELECT count(*) FROM reconcile_repair WHERE status = 'planned'"
+            ).fetchone()
+        assert planned == (30,)
+
+        with psycopg.connect(aurora_url) as conn:  # the e-mails go back: every finding resolves
+            conn.execute("UPDATE customer SET email = 'taro' || (substr(cust_no, 2))::int || '@example.com'")
+        clean = rec.run(options(Mode.FULL, keep=3))
+    assert (clean.status, clean.finding_count) == ("clean", 0)
+    assert store.open_finding_rows() == []
