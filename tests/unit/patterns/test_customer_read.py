@@ -132,3 +132,25 @@ def test_the_defect_rate_applies_only_where_test_faults_are_on(environ: dict[str
 def test_a_bad_defect_rate_is_refused_naming_the_variable(raw: str) -> None:
     with pytest.raises(ValueError, match="CANARY_DEFECT_RATE"):
         canary_release.defect_rate({"CANARY_DEFECT_RATE": raw, "SAGAWATCH_TEST_FAULTS": "1"})
+
+
+def test_the_template_releases_the_read_api_95_5_behind_live_and_mocks_health() -> None:
+    from instrumented_app.runtime.template import APP_TEMPLATE, load_sam_template, translated_template
+
+    resources = load_sam_template(APP_TEMPLATE)["Resources"]
+    alias = resources["CustomerReadAlias"]["Properties"]
+    assert alias["Name"] == canary_release.ALIAS
+    assert alias["RoutingConfig"]["AdditionalVersionWeights"][0]["FunctionWeight"] == 0.05
+    baseline = resources["CustomerReadVersion1"]["Metadata"]["sagawatch"]["PublishedWith"]
+    assert baseline["Environment"]["Variables"][canary_release.DEFECT_RATE_ENV] == "0"
+    function = resources["CustomerReadFunction"]["Properties"]
+    assert function["FunctionName"] == canary_release.FUNCTION
+    assert function["Environment"]["Variables"][canary_release.DEFECT_RATE_ENV] == {"Ref": "CanaryDefectRate"}
+
+    body = translated_template(APP_TEMPLATE, "us-east-1")["Resources"]["AppApi"]["Properties"]["Body"]
+    read = body["paths"]["/customers/{cust_no}"]["get"]["x-amazon-apigateway-integration"]
+    assert "${CustomerReadAlias}" in read["uri"]["Fn::Sub"]
+    assert body["paths"]["/health"]["get"]["x-amazon-apigateway-integration"]["type"] == "mock"
+    # MergeDefinitions keeps the gatekeeper: POST /customers still names a validator the body declares.
+    validator = body["paths"]["/customers"]["post"]["x-amazon-apigateway-request-validator"]
+    assert body["x-amazon-apigateway-request-validators"][validator]["validateRequestBody"] is True
