@@ -10,6 +10,7 @@ The primary key (group, stream, seq, ts) stands behind both as a last guard.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -96,6 +97,53 @@ def commit_page(
         # process remembered as made. Forget what it knows and make them again, once.
         partitions.forget()
         return _store(conn, partitions, log_group, log_stream, old, new, rows, invocations, problems)
+    except UNSTORABLE_TEXT_ERRORS:
+        # Text PostgreSQL refuses (a NUL or a lone surrogate, often from a JSON escape such as
+        # "\u0000" in a field): such a page would fail on every pass and stop its stream. Looking
+        # for them in every line up front would tax every page; replacing them on the rare failure
+        # costs nothing otherwise.
+        rows, replaced = _storable_rows(rows)
+        problems = [_storable_error(p) for p in problems] + [
+            CollectorError(
+                "text_replaced",
+                f"{log_group} {log_stream} #{row.seq}",
+                "characters PostgreSQL cannot store (NUL, lone surrogates) replaced by U+FFFD",
+            )
+            for row in replaced
+        ]
+        return _store(conn, partitions, log_group, log_stream, old, new, rows, invocations, problems)
+
+
+#: What psycopg raises for a str PostgreSQL cannot hold: encoding it (a lone surrogate) or storing it (NUL).
+UNSTORABLE_TEXT_ERRORS = (
+    UnicodeEncodeError,
+    psycopg.errors.CharacterNotInRepertoire,
+    psycopg.errors.UntranslatableCharacter,
+)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _storable_rows(rows: Sequence[LogRow]) -> tuple[list[LogRow], list[LogRow]]:
+    """(every row, text made storable; the rows that needed it)."""
+    out: list[LogRow] = []
+    replaced: list[LogRow] = []
+    for row in rows:
+        if any(isinstance(v, str) and _UNSTORABLE.search(v) for v in row):
+            row = LogRow._make(storable(v) if isinstance(v, str) else v for v in row)
+            replaced.append(row)
+        out.append(row)
+    return out, replaced
+
+
+def _storable_error(error: CollectorError) -> CollectorError:
+    return CollectorError(
+        error.kind, error.source, storable(error.detail), storable(error.sample) if error.sample else None
+    )
 
 
 def _store(

@@ -81,6 +81,30 @@ def test_problems_are_recorded_with_the_page(audit: psycopg.Connection) -> None:
     assert stored(audit) == [(0, "{broken")]
 
 
+def test_text_postgresql_refuses_is_replaced_so_the_stream_goes_on(audit: psycopg.Connection) -> None:
+    """NUL and lone surrogates (JSON escapes in a field, or in the raw line) would fail the page on
+    every pass; they are replaced and reported, and the page's other lines are stored untouched."""
+    ts = int(NOW.timestamp() * 1000)
+    messages = [
+        '{"level": "INFO", "message": "nul \\u0000 here"}',
+        '{"level": "INFO", "message": "half \\ud800 a pair"}',
+        "raw \ud800 surrogate",
+        "an ordinary line",
+    ]
+    events = parse_page(CTX, 0, [{"timestamp": ts + i, "message": m} for i, m in enumerate(messages)])
+    assert commit_page(audit, Partitions(), GROUP, STREAM, None, Position("f/3", 4), events)
+    rows = audit.execute("SELECT seq, message, raw FROM log_lines ORDER BY seq").fetchall()
+    assert rows == [
+        (0, "nul \ufffd here", messages[0]),
+        (1, "half \ufffd a pair", messages[1]),
+        (2, None, "raw \ufffd surrogate"),
+        (3, None, "an ordinary line"),
+    ]
+    replaced = audit.execute("SELECT source FROM collector_errors WHERE kind = 'text_replaced'").fetchall()
+    assert sorted(r[0] for r in replaced) == [f"{GROUP} {STREAM} #{i}" for i in range(3)]
+    assert read_positions(audit, GROUP) == {STREAM: Position("f/3", 4, None)}
+
+
 def test_rows_of_past_days_get_their_own_partitions_and_retention_drops_them(
     audit: psycopg.Connection,
 ) -> None:
