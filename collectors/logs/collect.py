@@ -148,12 +148,15 @@ class LogCollector:
     def _stream(self, conn: psycopg.Connection, item: _StreamWork) -> LogPassStats:
         """Read one stream forward, page by page; each page commits with its position."""
         stats = LogPassStats(streams_read=1)
+        source = f"{item.ctx.log_group} {item.ctx.log_stream}"
         try:
             self._pages(conn, item, stats)
         except AWS_ERRORS as exc:
-            stats.errors.append(
-                unreachable("logs_unreachable", f"{item.ctx.log_group} {item.ctx.log_stream}", exc)
-            )
+            stats.errors.append(unreachable("logs_unreachable", source, exc))
+        except psycopg.DataError as exc:
+            # A value the store refuses: this stream stays at its page (retried each pass, reported
+            # each time), the other streams go on. An unreachable store still fails the pass.
+            stats.errors.append(unreachable("log_page_refused", source, exc))
         return stats
 
     def _pages(self, conn: psycopg.Connection, item: _StreamWork, stats: LogPassStats) -> None:

@@ -10,6 +10,7 @@ What breaks a rule comes back as a ``ParseProblem`` beside the row, for ``collec
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ _JSON_KEYS = (
     "saga_id", "saga_type", "saga_step", "trace_id", "span_id", "error_code", "message",
 )  # fmt: skip
 _PLAIN_TYPES = frozenset({str, type(None)})
+_INT4_MIN, _INT4_MAX = -(2**31), 2**31 - 1
 #: The C scanner behind ``json.loads``, called directly: ``loads`` adds two whitespace regex matches
 #: and a type check per call, about a third of its cost on a typical contract line.
 _SCAN_ONCE: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
@@ -316,14 +318,17 @@ def _message(value: object) -> str | None:
 
 
 def _number(text: str | None) -> float | None:
+    """``"12.3 ms"`` -> 12.3; None for what is not a finite number."""
     if not text:
         return None
     try:
-        return float(text.split()[0])
-    except ValueError:
+        value = float(text.split()[0])
+    except (ValueError, IndexError):
         return None
+    return value if math.isfinite(value) else None
 
 
 def _integer(text: str | None) -> int | None:
+    """Like ``_number``, and None outside ``integer`` (binary COPY would wrap it around silently)."""
     number = _number(text)
-    return None if number is None else int(number)
+    return int(number) if number is not None and _INT4_MIN <= number <= _INT4_MAX else None

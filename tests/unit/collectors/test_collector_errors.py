@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+import collectors.logs.store as log_store
 from collectors.logs.collect import LogCollector
+from collectors.logs.store import read_positions
 from collectors.partitions import Partitions
 from collectors.queues import LastPeek, QueueCollector
 from sagawatch.migrations import apply_migrations
@@ -158,3 +161,25 @@ def test_bad_lines_and_a_failing_stream_are_recorded_and_the_pass_goes_on(fresh_
         assert second.lines == 1
         stored = conn.execute("SELECT log_stream, count(*) FROM log_lines GROUP BY 1 ORDER BY 1").fetchall()
         assert stored == [("gone", 1), ("mixed", 4)]
+
+
+def test_a_page_the_store_refuses_holds_back_its_stream_only(
+    fresh_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply_migrations(fresh_db_url, "collectors.schema")
+    logs = FlakyLogs()
+    logs.broken = False
+    real_copy = log_store.copy_rows
+
+    def refuse_gone(cur: psycopg.Cursor, rows: Any, invocations: Any) -> None:
+        if rows and rows[0].log_stream == "gone":
+            raise psycopg.errors.NumericValueOutOfRange("integer out of range")
+        real_copy(cur, rows, invocations)
+
+    monkeypatch.setattr(log_store, "copy_rows", refuse_gone)
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        stats = LogCollector(logs, Partitions()).run(conn)
+        assert stats.lines == 4 and stats.streams_read == 2
+        refused = conn.execute("SELECT source, detail FROM collector_errors WHERE kind = 'log_page_refused'")
+        assert [(s, "out of range" in d) for s, d in refused.fetchall()] == [("/aws/lambda/f gone", True)]
+        assert read_positions(conn, "/aws/lambda/f").keys() == {"mixed"}  # "gone" is read again next pass

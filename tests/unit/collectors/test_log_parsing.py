@@ -135,6 +135,15 @@ def test_report_without_init_has_no_init_duration() -> None:
     assert call is not None and call.init_ms is None and call.memory_mb is None
 
 
+def test_report_figures_that_do_not_fit_their_columns_are_left_out() -> None:
+    line = "REPORT RequestId: r1\tDuration: inf ms\tBilled Duration: nan ms\tMemory Size: 99999999999 MB"
+    call = parse_event(CTX, 0, TS, line + "\tMax Memory Used: 62 MB\tInit Duration: : ms").invocation
+    assert call is not None
+    assert (call.duration_ms, call.billed_ms, call.memory_mb, call.max_memory_mb, call.init_ms) == (
+        None, None, None, 62, None,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("line", "request_id"),
     [
