@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from collectors.errors import CollectorError, unreachable
+from collectors.storable import storable
 from sagawatch.redact import redact
 
 #: The attributes a pass reads (``payload`` and ``result`` stay in DynamoDB).
@@ -73,7 +74,8 @@ def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
 def job_from_item(item: Mapping[str, Any]) -> JobRow:
     """A scanned item -> its row; ``ValueError`` naming the attribute when it is not a job's shape."""
     try:
-        row = JobRow.model_validate(plain_item(item))
+        values = {k: storable(v) if isinstance(v, str) else v for k, v in plain_item(item).items()}
+        row = JobRow.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or 'item'}: {error['msg']}" for error in exc.errors()

@@ -28,6 +28,7 @@ from psycopg.types.json import Jsonb
 
 from collectors.errors import CollectorError, unreachable
 from collectors.partitions import Partitions, day_of
+from collectors.storable import storable
 from sagawatch.contracts.correlation import CORRELATION_ID_ATTRIBUTE
 
 PII_FIELDS = ("$..email", "$..phone", "$..name", "$..family_name", "$..given_name", "$..phone_number")
@@ -170,16 +171,18 @@ def mask_body(body: str) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "field not found": most bodies lack most fields
         masked = _MASKER.erase(parsed, fields=list(PII_FIELDS))
-    return json.dumps(masked, ensure_ascii=False)
+    # storable: a "\\ud800" escape in the body decodes to a lone surrogate, which PostgreSQL refuses
+    return storable(json.dumps(masked, ensure_ascii=False))
 
 
 def dlq_message(queue_name: str, message: Mapping[str, Any]) -> DlqMessage:
     attributes = message.get("Attributes", {})
     sent = attributes.get("SentTimestamp")
+    correlation_id = message_correlation_id(message)  # may come from the body's JSON: made storable
     return DlqMessage(
         queue_name=queue_name,
         message_id=str(message["MessageId"]),
-        correlation_id=message_correlation_id(message),
+        correlation_id=storable(correlation_id) if correlation_id else None,
         sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
         receive_count=int(attributes["ApproximateReceiveCount"])
         if "ApproximateReceiveCount" in attributes

@@ -10,7 +10,6 @@ The primary key (group, stream, seq, ts) stands behind both as a last guard.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from collectors.logs.parse import (
     ParsedEvent,
 )
 from collectors.partitions import Partitions, day_of
+from collectors.storable import UNSTORABLE, storable
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,6 @@ UNSTORABLE_TEXT_ERRORS = (
     psycopg.errors.CharacterNotInRepertoire,
     psycopg.errors.UntranslatableCharacter,
 )
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def storable(text: str) -> str:
-    """``text`` with NUL and lone surrogates replaced by U+FFFD."""
-    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def _storable_rows(rows: Sequence[LogRow]) -> tuple[list[LogRow], list[LogRow]]:
@@ -133,7 +127,7 @@ def _storable_rows(rows: Sequence[LogRow]) -> tuple[list[LogRow], list[LogRow]]:
     out: list[LogRow] = []
     replaced: list[LogRow] = []
     for row in rows:
-        if any(isinstance(v, str) and _UNSTORABLE.search(v) for v in row):
+        if any(isinstance(v, str) and UNSTORABLE.search(v) for v in row):
             row = LogRow._make(storable(v) if isinstance(v, str) else v for v in row)
             replaced.append(row)
         out.append(row)

@@ -141,6 +141,14 @@ def test_passes_are_incremental_and_repeating_one_changes_nothing(audit: psycopg
     assert len(stored(audit)) == 5
 
 
+def test_text_postgresql_refuses_is_replaced_in_a_job(audit: psycopg.Connection) -> None:
+    row = job_from_item(
+        item("j1", T0, status="FAILED", last_error="bad byte \x00 in reply", correlation_id="c\x00")
+    )
+    assert write_jobs(audit, TABLE, [row]) == 1
+    assert stored(audit)[0][3] == "bad byte \ufffd in reply"
+
+
 def test_a_stale_copy_never_overwrites_a_newer_row(audit: psycopg.Connection) -> None:
     """Two collectors racing: the one holding an older read of a job must not roll it back."""
     newer = job_from_item(item("j1", T0 + timedelta(minutes=5), status="SUCCEEDED"))

@@ -82,6 +82,16 @@ def test_dlq_message_body_is_stored_with_pii_erased() -> None:
     assert "not stored" in mask_body("name=Taro Yamada")
 
 
+def test_a_dlq_message_with_escapes_postgresql_refuses_is_made_storable() -> None:
+    """A lone surrogate escaped in the body (valid JSON, valid for SQS) would fail the queue pass
+    on every sample for as long as the message sits in the DLQ."""
+    body = '{"correlation_id": "c-\\ud800", "note": "half \\udc00 pair", "nul": "a\\u0000b"}'
+    stored = dlq_message("jobs-dlq", {"MessageId": "m1", "Body": body})
+    assert stored.correlation_id == "c-\ufffd"
+    stored.body.encode("utf-8")  # no lone surrogate left: this would raise
+    assert "\x00" not in stored.body and json.loads(stored.body)["nul"] == "a\x00b"  # NUL stays escaped
+
+
 def test_only_app_metrics_and_alarm_metrics_are_wanted() -> None:
     assert wanted(MetricId("sagawatch", "OrdersPlaced", (("version", "7"),)))
     assert wanted(MetricId("AWS/ApiGateway", "5XXError", ()))
