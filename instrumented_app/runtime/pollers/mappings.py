@@ -52,6 +52,8 @@ class EventSourceMapping:
         None  # streams: DestinationConfig.OnFailure.Destination (SQS/SNS ARN)
     )
     function_arn: str = ""
+    #: SQS: ScalingConfig.MaximumConcurrency, batches invoked at once (None: one at a time here).
+    maximum_concurrency: int | None = None
 
     @property
     def region(self) -> str:
@@ -104,6 +106,11 @@ def parse_mapping(raw: Mapping[str, Any]) -> EventSourceMapping | None:
         raise MappingError(
             f"MaximumRecordAgeInSeconds: must be -1 or a non-negative integer, got {max_age!r}"
         )
+    concurrency = (raw.get("ScalingConfig") or {}).get("MaximumConcurrency")
+    if concurrency is not None and (not isinstance(concurrency, int) or not 2 <= concurrency <= 1000):
+        raise MappingError(
+            f"ScalingConfig.MaximumConcurrency: must be an integer from 2 to 1000, got {concurrency!r}"
+        )
     return EventSourceMapping(
         uuid=str(raw["UUID"]),
         kind=kind,
@@ -120,6 +127,7 @@ def parse_mapping(raw: Mapping[str, Any]) -> EventSourceMapping | None:
         maximum_record_age_s=None if max_age in (None, -1) else max_age,
         on_failure_destination=on_failure_destination(raw.get("DestinationConfig")),
         function_arn=str(raw["FunctionArn"]),
+        maximum_concurrency=concurrency,
     )
 
 

@@ -8,10 +8,16 @@
 - Success otherwise: the whole batch is deleted.
 - FIFO: once a message of a group is kept for retry, the group's later
   messages in the batch are kept too, so a group is never processed out of order.
+- ``ScalingConfig.MaximumConcurrency`` (standard queues): up to that many
+  batches are invoked at once, each on its own thread (and so in its own
+  execution environment), as Lambda's pollers scale out; without it, and for
+  FIFO queues, one batch at a time. The source counts as empty only when a
+  receive found nothing and no batch is still being invoked.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -70,6 +76,8 @@ class SqsPoller(MappingPoller):
         self._account = account
         self._queue_url: str | None = None
         self._fifo = self._queue_name.endswith(".fifo")
+        self._in_flight = 0
+        self._in_flight_changed = threading.Condition()
 
     def _url(self) -> str:
         if self._queue_url is None:
@@ -104,11 +112,18 @@ class SqsPoller(MappingPoller):
                 self.sleep(min(remaining, self._poll_interval_s))
         return batch
 
+    def concurrency(self) -> int:
+        """Batches that may be invoked at once under the current mapping."""
+        return 1 if self._fifo else (self.mapping.maximum_concurrency or 1)
+
     def poll_once(self) -> bool:
+        if not self._wait_for_slot():
+            return True  # stopping
         mapping = self.mapping
         messages = self.gather(mapping)
         if not messages:
-            return False
+            with self._in_flight_changed:
+                return self._in_flight > 0  # idle only when nothing is being invoked either
         if self.stopping:  # stopped (mapping disabled or deleted) during the receive: hand them back now
             self._release(messages)
             return False
@@ -122,6 +137,44 @@ class SqsPoller(MappingPoller):
             records = [records[i] for i in matching]
             if not messages:
                 return True
+        if self.concurrency() == 1:
+            self._deliver(mapping, messages, records)
+            return True
+        with self._in_flight_changed:
+            self._in_flight += 1
+        threading.Thread(
+            target=self._deliver_and_free,
+            args=(mapping, messages, records),
+            name=f"poller-sqs-{mapping.uuid[:8]}-batch",
+            daemon=True,
+        ).start()
+        return True
+
+    def _wait_for_slot(self) -> bool:
+        """Wait until fewer batches than ``concurrency()`` are being invoked; False when stopped first."""
+        with self._in_flight_changed:
+            while self._in_flight >= self.concurrency():
+                if self.stopping:
+                    return False
+                self._in_flight_changed.wait(self._poll_interval_s)
+        return not self.stopping
+
+    def _deliver_and_free(
+        self, mapping: EventSourceMapping, messages: list[dict[str, Any]], records: list[dict[str, Any]]
+    ) -> None:
+        try:
+            self._deliver(mapping, messages, records)
+        except Exception:  # on its own thread: logged here, the messages return after their timeout
+            log.exception("mapping %s: a batch from %s was not delivered", mapping.uuid, self._queue_name)
+        finally:
+            with self._in_flight_changed:
+                self._in_flight -= 1
+                self._in_flight_changed.notify_all()
+
+    def _deliver(
+        self, mapping: EventSourceMapping, messages: list[dict[str, Any]], records: list[dict[str, Any]]
+    ) -> None:
+        """Invoke the function with one batch; delete what it did not report as failed."""
         result = self.invoke({"Records": records})
         outcome = invocation_outcome(
             result,
@@ -139,7 +192,16 @@ class SqsPoller(MappingPoller):
                 outcome.reason or "reported in batchItemFailures",
             )
         self._delete([m for m in messages if m["MessageId"] not in keep])
-        return True
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the polling thread, then for the batches it started, ``timeout`` seconds in all."""
+        deadline = time.monotonic() + timeout
+        if not super().join(timeout):
+            return False
+        with self._in_flight_changed:
+            return self._in_flight_changed.wait_for(
+                lambda: self._in_flight == 0, max(0.0, deadline - time.monotonic())
+            )
 
     def _release(self, messages: Sequence[Mapping[str, Any]]) -> None:
         """Make received messages visible again at once (they were not handed to the function)."""

@@ -115,10 +115,12 @@ def test_mapping_from_the_lambda_api() -> None:
             "State": "Enabled",
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
             "MaximumBatchingWindowInSeconds": 2,
+            "ScalingConfig": {"MaximumConcurrency": 4},
         }
     )
     assert mapping is not None
     assert (mapping.kind, mapping.batch_size, mapping.max_batching_window_s) == ("sqs", 5, 2.0)
+    assert mapping.maximum_concurrency == 4
     assert mapping.report_batch_item_failures
     assert (mapping.function.name, mapping.function.qualifier) == ("worker", "live")
     assert mapping.region == "us-east-1"
@@ -143,6 +145,7 @@ def test_sources_no_poller_serves_are_left_alone() -> None:
         ({"MaximumRetryAttempts": -2}, "MaximumRetryAttempts"),
         ({"EventSourceArn": "queue"}, "EventSourceArn"),
         ({"MaximumRecordAgeInSeconds": -5}, "MaximumRecordAgeInSeconds"),
+        ({"ScalingConfig": {"MaximumConcurrency": 1}}, r"ScalingConfig\.MaximumConcurrency"),
         (
             {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:lambda:us-east-1:1:function:f"}}},
             "DestinationConfig.OnFailure.Destination",

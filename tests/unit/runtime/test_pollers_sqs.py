@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -49,7 +51,7 @@ def make_queue(
 
 
 def map_queue(
-    stack: MotoStack, queue_arn: str, function: str, *, partial: bool, batch_size: int = 10
+    stack: MotoStack, queue_arn: str, function: str, *, partial: bool, batch_size: int = 10, **extra: Any
 ) -> None:
     stack.create_function(function)
     stack.client("lambda").create_event_source_mapping(
@@ -57,6 +59,7 @@ def map_queue(
         FunctionName=function,
         BatchSize=batch_size,
         FunctionResponseTypes=["ReportBatchItemFailures"] if partial else [],
+        **extra,
     )
 
 
@@ -226,6 +229,32 @@ def test_batch_size_caps_each_invocation(stack: MotoStack) -> None:
     sizes = [len(call.event["Records"]) for call in invoker.calls]
     assert max(sizes) <= 2
     assert sorted(r["body"] for c in invoker.calls for r in c.event["Records"]) == ["1", "2", "3", "4", "5"]
+
+
+def test_maximum_concurrency_invokes_that_many_batches_at_once_and_idle_waits_for_them(
+    stack: MotoStack,
+) -> None:
+    url, arn, _ = make_queue(stack, "scaled", VisibilityTimeout="30")
+    map_queue(stack, arn, "worker", partial=False, batch_size=1, ScalingConfig={"MaximumConcurrency": 3})
+    send_all(stack, url, [str(i) for i in range(8)])
+    lock = threading.Lock()
+    running = [0, 0]  # now, most
+
+    def slow(event: Any) -> None:
+        with lock:
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        time.sleep(0.3)
+        with lock:
+            running[0] -= 1
+
+    invoker = FakeInvoker({"worker": slow})
+    with running_pollers(stack, invoker) as pollers:
+        assert wait_for(lambda: len(invoker.calls) == 8)
+        assert pollers.wait_idle(10)
+        assert running[0] == 0  # idle means no batch is still being invoked
+    assert running[1] == 3
+    assert queue_is_empty(stack, url)
 
 
 def test_fifo_keeps_a_failed_groups_later_messages_in_order(stack: MotoStack) -> None:
