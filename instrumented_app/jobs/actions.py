@@ -13,6 +13,7 @@ from typing import Any
 from instrumented_app.jobs.membership import MembershipPort
 from instrumented_app.jobs.requests import CreateCustomerRequest, JobRequest, SyncMemberRequest
 from instrumented_app.jobs.sagas import CustomerSagas
+from instrumented_app.sagas.runner import SagaBusy
 from instrumented_app.telemetry import current_correlation_id
 from sagawatch.contracts import SagaStatus, mint_correlation_id
 
@@ -25,6 +26,13 @@ class FinalOutcome(Exception):
     """The job's work ended in a way no retry changes (the job is ``FAILED`` at once, not retried)."""
 
     error_code = "JOB_FINAL_FAILURE"
+
+
+class RunningElsewhere(Exception):
+    """Another delivery of the job's message is doing its work right now (SQS delivers at least once):
+    this delivery comes back later, and the job's record is left to the one that runs."""
+
+    error_code = "JOB_RUNNING_ELSEWHERE"
 
 
 class WrongRequest(TypeError):
@@ -56,7 +64,10 @@ def create_customer(sagas: CustomerSagas) -> JobAction:
             raise WrongRequest(f"kind: create_customer cannot run a {request.kind} request")
         saga_id = saga_id_for(job_id)
         correlation_id = current_correlation_id() or mint_correlation_id()
-        outcome = sagas.run_customer(request.payload.customer(request.cust_no), saga_id, correlation_id)
+        try:
+            outcome = sagas.run_customer(request.payload.customer(request.cust_no), saga_id, correlation_id)
+        except SagaBusy as exc:
+            raise RunningElsewhere(str(exc)) from exc
         if outcome.status is SagaStatus.SUCCEEDED:
             return {"cust_no": request.cust_no, "saga_id": saga_id, "saga_status": outcome.status.value}
         detail = f"saga {saga_id} ended {outcome.status.value}"

@@ -14,7 +14,10 @@ For each record, under that record's own correlation id and span:
    (``ApproximateReceiveCount`` has reached ``maxReceiveCount``); the record
    is then reported in ``batchItemFailures`` so the queue keeps it. A
    ``FinalOutcome`` (a saga that ended ``COMPENSATED``) makes the job ``FAILED``
-   at once and the record counts as done: no retry could change it.
+   at once and the record counts as done: no retry could change it. A
+   ``RunningElsewhere`` (a second delivery of a message whose saga another
+   worker is running) is not a failure of the job: its record is left alone,
+   and the message comes back after the backoff, when the other has finished.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from opentelemetry import trace
 from pydantic import ValidationError
 
-from instrumented_app.jobs.actions import FinalOutcome, JobAction
+from instrumented_app.jobs.actions import FinalOutcome, JobAction, RunningElsewhere
 from instrumented_app.jobs.backoff import VisibilityBackoff
 from instrumented_app.jobs.model import JobMessage, JobStatus, short_error, status_after_failure, utc_now
 from instrumented_app.jobs.requests import JobRequest, RequestInvalid
@@ -97,6 +100,13 @@ class Worker:
             except FinalOutcome as exc:
                 self._record_failure(message.job_id, exc, receive_count, final=True)
                 return  # done: a retry could not change it, so the message is not kept
+            except RunningElsewhere as exc:
+                logger.info(
+                    f"job left to the delivery running it: {exc}", extra={"receive_count": receive_count}
+                )
+                if self.backoff is not None:
+                    self.backoff.delay(record.receipt_handle, receive_count, last=False)
+                raise
             except Exception as exc:
                 status = self._record_failure(message.job_id, exc, receive_count, final=False)
                 if self.backoff is not None:

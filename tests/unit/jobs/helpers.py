@@ -19,6 +19,7 @@ from instrumented_app.jobs.worker import Worker
 from instrumented_app.runtime.pollers.events import sqs_event
 from instrumented_app.saas_clients import SaasUnavailable
 from instrumented_app.sagas.customer_input import NewCustomer
+from instrumented_app.sagas.runner import SagaBusy
 from sagawatch.contracts import SagaStatus
 
 REGION = "us-east-1"
@@ -75,13 +76,17 @@ class FakeMembership:
 
 
 class FakeSagas:
-    """Customer sagas that end as ``outcomes`` says for their cust_no (SUCCEEDED otherwise)."""
+    """Customer sagas that end as ``outcomes`` says for their cust_no (SUCCEEDED otherwise); those of
+    ``busy`` are being run by another process (``SagaBusy``)."""
 
     def __init__(self) -> None:
         self.outcomes: dict[str, SagaOutcome] = {}
+        self.busy: set[str] = set()
         self.runs: list[tuple[str, str, str]] = []
 
     def run_customer(self, customer: NewCustomer, saga_id: str, correlation_id: str) -> SagaOutcome:
+        if customer.cust_no in self.busy:
+            raise SagaBusy(saga_id)
         self.runs.append((customer.cust_no, saga_id, correlation_id))
         return self.outcomes.get(customer.cust_no, SagaOutcome(SagaStatus.SUCCEEDED))
 

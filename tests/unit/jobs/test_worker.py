@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -187,3 +188,15 @@ def test_a_message_delivered_twice_in_one_batch_runs_its_job_once(
     assert harness.deliver(batch) == []
     assert membership.calls == [("C0001", job.job_id)]
     assert harness.job(job.job_id).status is JobStatus.SUCCEEDED
+
+
+def test_a_delivery_whose_saga_another_worker_is_running_leaves_the_job_to_it_and_comes_back(
+    harness: Harness, sagas: FakeSagas
+) -> None:
+    job = harness.enqueuer.enqueue(customer_request("C0103"), "corr-C0103")
+    harness.store.start(job.job_id, datetime.now(UTC))  # the first delivery is running it
+    sagas.busy.add("C0103")
+    (message,) = harness.receive()
+    assert harness.deliver([message]) == [message["MessageId"]]  # kept: it comes back
+    running = harness.job(job.job_id)
+    assert (running.status, running.retry_count, running.last_error) == (JobStatus.RUNNING, 0, None)
