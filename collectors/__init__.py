@@ -16,7 +16,8 @@ What ``sagawatch up`` starts and the dashboard reads:
   ``render`` draws the terminal waterfall for ``sagawatch trace``).
 - ``partitions`` and ``retention``: day partitions made ahead of rows, dropped past their days;
   batched deletes elsewhere. ``settings``: ``SAGAWATCH_RETENTION_*`` and ``SAGAWATCH_COLLECT_*``.
-- ``errors``: ``collector_errors`` rows: bad input and unreachable sources never stop a pass.
+- ``errors``: ``collector_errors`` rows: bad input and unreachable sources never stop a pass;
+  ``storable`` replaces the characters PostgreSQL refuses (NUL, lone surrogates) in collected text.
 - ``otlp``: the OTLP/HTTP receiver writing spans.
 - ``schema``: the audit store's migrations (package ``collectors.schema``).
 """
