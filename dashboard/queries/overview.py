@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from alarms.canary.judge import Verdict
 from dashboard.db import fetch_all, table_exists
 from dashboard.queries.canary import overview_verdict, verdict_text
+from dashboard.queries.sagas import resolved_sql
 
 TREND_WINDOW = timedelta(hours=1)
 TREND_BUCKET_S = 60
@@ -68,7 +69,7 @@ def stuck_sagas_tile(conn: Conn) -> Tile:
     row = fetch_all(
         conn,
         "SELECT count(*) FILTER (WHERE stuck) AS stuck,"
-        " count(*) FILTER (WHERE status = ANY(%s)) AS problems FROM sagas",
+        f" count(*) FILTER (WHERE status = ANY(%s) AND NOT {resolved_sql(conn)}) AS problems FROM sagas",
         (list(PROBLEM_STATUSES),),
     )[0]
     trend = _trend(

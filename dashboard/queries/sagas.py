@@ -48,6 +48,11 @@ class SagaRow(BaseModel):
     updated_at: datetime
     idle_s: float
     last_error: str | None
+    resolved: bool = False  # needed a person, who has settled it
+
+    @property
+    def needs_a_person(self) -> bool:
+        return self.stuck or (self.status in ("FAILED", "MANUAL_INTERVENTION") and not self.resolved)
 
 
 class Facets(BaseModel):
@@ -106,6 +111,14 @@ def facets(conn: Conn) -> Facets:
     return Facets(types=types, statuses=list(STATUSES), steps=steps)
 
 
+def resolved_sql(conn: Conn) -> str:
+    """SQL true for a row of ``sagas`` whose runbook entry is RESOLVED: settled by a person (``sagawatch
+    saga resolve``) or finished since, so no longer a problem though its status stays as it ended."""
+    if not table_exists(conn, "saga_runbooks"):
+        return "false"
+    return "EXISTS (SELECT 1 FROM saga_runbooks r WHERE r.saga_id = sagas.saga_id AND r.status = 'RESOLVED')"
+
+
 def list_sagas(conn: Conn, filters: SagaFilters) -> list[SagaRow]:
     """Sagas matching ``filters``: stuck first, then by status priority, most recently moved first."""
     where = ["true"]
@@ -125,15 +138,17 @@ def list_sagas(conn: Conn, filters: SagaFilters) -> list[SagaRow]:
     if filters.correlation_id:
         where.append("correlation_id = %s")
         params.append(filters.correlation_id.strip())
+    resolved = resolved_sql(conn)
     if filters.only_problems:
-        where.append("(stuck OR status IN ('FAILED', 'MANUAL_INTERVENTION'))")
+        where.append(f"(stuck OR (status IN ('FAILED', 'MANUAL_INTERVENTION') AND NOT {resolved}))")
     priority = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_PRIORITY.items())
     rows = fetch_all(
         conn,
         "SELECT saga_id, saga_type, status, stuck, current_step, attempts, correlation_id, updated_at,"
-        " extract(epoch FROM now() - updated_at) AS idle_s, last_error FROM sagas"
+        f" extract(epoch FROM now() - updated_at) AS idle_s, last_error, {resolved} AS resolved FROM sagas"
         f" WHERE {' AND '.join(where)}"
-        f" ORDER BY stuck DESC, CASE status {priority} ELSE 9 END, updated_at DESC LIMIT %s",
+        f" ORDER BY stuck DESC, CASE WHEN {resolved} THEN 8 ELSE CASE status {priority} ELSE 9 END END,"
+        " updated_at DESC LIMIT %s",
         (*params, filters.limit),
     )
     return [SagaRow.model_validate({**r, "last_error": mask_text(r["last_error"]) or None}) for r in rows]

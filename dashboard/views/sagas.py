@@ -85,7 +85,7 @@ def _list(conn: Conn, filters: SagaFilters) -> None:
         {
             "saga": r.saga_id,
             "type": r.saga_type,
-            "status": r.status,
+            "status": f"{r.status} (resolved)" if r.resolved else r.status,
             "stuck": r.stuck,
             "step": r.current_step,
             "attempts": r.attempts,
@@ -97,7 +97,7 @@ def _list(conn: Conn, filters: SagaFilters) -> None:
     ]
     st.caption(f"{len(rows)} saga(s), stuck and failed first")
     st.dataframe(frame, hide_index=True, width="stretch")
-    problems = [r for r in rows if r.stuck or r.status in ("FAILED", "MANUAL_INTERVENTION")][:LINKED_ROWS]
+    problems = [r for r in rows if r.needs_a_person][:LINKED_ROWS]
     for row in problems:
         label = f"Open {row.saga_type} saga {row.saga_id} ({'STUCK, ' if row.stuck else ''}{row.status})"
         st.page_link(app.page("sagas"), label=label, query_params={"saga_id": row.saga_id})

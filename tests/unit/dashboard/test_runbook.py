@@ -75,7 +75,7 @@ def test_a_stopped_merge_shows_what_was_done_what_remains_and_the_commands(
     assert list(at.dataframe[0].value["cust_no"]) == ["C2"]
 
 
-def test_a_resolved_entry_says_so_after_the_next_pass(
+def test_a_resolved_entry_says_so_and_the_saga_stops_counting_as_a_problem(
     open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any], aurora_here: str
 ) -> None:
     _stopped_merge(audit_conn)
@@ -87,8 +87,12 @@ def test_a_resolved_entry_says_so_after_the_next_pass(
     _collect(aurora_here)
 
     at = open_page("sagas", saga_id=SAGA)
-
     assert at.success and "Runbook entry resolved at" in at.success[0].value
+
+    listed = open_page("sagas")  # still listed as it ended, no longer offered as a problem
+    assert list(listed.dataframe[0].value["status"]) == ["MANUAL_INTERVENTION (resolved)"]
+    assert not any(SAGA in e.proto.label for e in listed.get("page_link"))
+    assert "0 failed or needing manual intervention" in page_text(open_page("overview"))
 
 
 def test_sagas_that_need_nobody_cost_no_runbook_query(aurora_here: str) -> None:
