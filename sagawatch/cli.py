@@ -61,9 +61,9 @@ def up(
     ] = False,
 ) -> None:
     """Start the embedded stack (moto, PostgreSQL, Lambda runtime, OTLP receiver) on loopback."""
-    from sagawatch.stack.up import run_up
+    from sagawatch.stack.up import exit_at_once, run_up
 
-    raise typer.Exit(run_up(get_settings(), smoke=smoke))
+    exit_at_once(run_up(get_settings(), smoke=smoke))
 
 
 @app.command()

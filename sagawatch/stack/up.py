@@ -6,13 +6,16 @@ stops what had started, so a failed start never leaves a half-stack behind.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from types import FrameType
+from typing import NoReturn
 
 import typer
 
@@ -87,10 +90,25 @@ def run_up(settings: Settings, *, smoke: bool = False) -> int:
             while not stop_requested.wait(0.5):
                 pass
             _say("stopping")
+        _say("stopped")
         return 0
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def exit_at_once(code: int) -> NoReturn:
+    """End the process once every part has stopped, skipping the interpreter's teardown.
+
+    Every part is already stopped and its output flushed by then; what remains is
+    the interpreter collecting millions of objects (moto's services, the SAM
+    translator, SQLAlchemy and Streamlit modules), which took 3-11 s of CPU after
+    "stopping" and made operators, supervisors and tests wait for nothing.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _start_all(settings: Settings, stack: ExitStack) -> StackInfo:

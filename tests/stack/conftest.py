@@ -8,11 +8,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SAGAWATCH = [sys.executable, "-m", "sagawatch"]
@@ -77,11 +75,3 @@ def stop_stack(stack: RunningStack, timeout_s: float = 30.0) -> tuple[int, str]:
             f"sagawatch up did not stop within {timeout_s} s after SIGTERM:\n{output}"
         ) from None
     return stack.process.returncode, output
-
-
-@pytest.fixture
-def running_stack(tmp_path: Path) -> Iterator[RunningStack]:
-    stack = start_stack(tmp_path / "home")
-    yield stack
-    if stack.process.poll() is None:
-        stop_stack(stack)
