@@ -65,10 +65,11 @@ class SaasSource(ABC):
 
     def iter_sorted(self, key_from: str | None = None, key_to: str | None = None) -> Iterator[Record]:
         # The listing runs ahead in a thread (bounded), so its HTTP waits overlap the diff's work.
+        # Objects become records in that thread too, beside the HTTP reads.
         ordered = self._list_by_key(key_from, key_to)
         listing = self._list_all() if ordered is None else ordered
-        listed = prefetch(listing, self._prefetch_items)
-        wanted = (r for r in self._records(listed) if in_key_range(r.key, key_from, key_to))
+        listed = prefetch(self._records(listing), self._prefetch_items)
+        wanted = (r for r in listed if in_key_range(r.key, key_from, key_to))
         if ordered is not None:
             return wanted
         return sort_by_key(wanted, chunk_size=self._sort_chunk_size, spill_dir=self._spill_dir)
