@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -94,17 +95,28 @@ def drift_kind(n: int, every: int) -> str | None:
 
 
 class Stopwatch:
+    """Wall time, and this process's CPU time (all threads): on a shared machine the first varies
+    with the load, the second much less (it leaves out the simulator and PostgreSQL processes)."""
+
     def __init__(self, label: str) -> None:
         self.label = label
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     def __enter__(self) -> Stopwatch:
         self._began = time.perf_counter()
+        self._cpu_began = time.process_time()
         return self
 
     def __exit__(self, *_: object) -> None:
         self.seconds = time.perf_counter() - self._began
-        print(f"  {self.label}: {self.seconds:.2f} s", flush=True)
+        self.cpu_seconds = time.process_time() - self._cpu_began
+        load = os.getloadavg()[0]
+        print(
+            f"  {self.label}: {self.seconds:.2f} s (this process's CPU {self.cpu_seconds:.2f} s;"
+            f" load average {load:.1f})",
+            flush=True,
+        )
 
 
 def build_aurora(url: str, customers: int) -> None:

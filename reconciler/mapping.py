@@ -107,14 +107,13 @@ class SystemMapping(BaseModel):
     def record(self, raw: Mapping[str, Any]) -> Record:
         """A SaaS object (as its API returns it) as a ``Record`` keyed by cust_no."""
         raw_id = raw.get(self.id_field)
-        label = f"{self.system} record id={raw_id!r}"
         if raw_id is None:
-            raise RecordError(f"{label}: field {self.id_field!r} is missing")
+            raise RecordError(f"{self.system} record id=None: field {self.id_field!r} is missing")
         return Record(
             system=self.system,
             key=canonical_key(raw.get(self.link_field)),
             fields=raw,
-            updated_at=_timestamp(raw, self.updated_at_field, label),
+            updated_at=_timestamp(raw, self.updated_at_field, self.system, "record id", raw_id),
             raw_id=str(raw_id),
         )
 
@@ -139,26 +138,30 @@ class SystemMapping(BaseModel):
 def aurora_record(row: Mapping[str, Any]) -> Record:
     """An Aurora ``customer`` row (column -> value) as a ``Record``."""
     cust_no = row.get(AURORA_KEY_COLUMN)
-    label = f"aurora customer cust_no={cust_no!r}"
-    if cust_no is None or not str(cust_no).strip():
-        raise RecordError(f"{label}: field {AURORA_KEY_COLUMN!r} is missing or empty")
+    key = canonical_key(cust_no)
+    if not key:
+        raise RecordError(
+            f"aurora customer cust_no={cust_no!r}: field {AURORA_KEY_COLUMN!r} is missing or empty"
+        )
     return Record(
         system=AURORA,
-        key=canonical_key(cust_no),
+        key=key,
         fields=row,
-        updated_at=_timestamp(row, AURORA_UPDATED_AT_COLUMN, label),
+        updated_at=_timestamp(row, AURORA_UPDATED_AT_COLUMN, AURORA, "customer cust_no", cust_no),
         raw_id=str(cust_no),
     )
 
 
-def _timestamp(raw: Mapping[str, Any], field: str, label: str) -> datetime | None:
+def _timestamp(raw: Mapping[str, Any], field: str, system: str, what: str, ident: object) -> datetime | None:
+    """``raw[field]`` in UTC; the error names the system, the record and the field (built only then:
+    a sweep reads a million records and the label would cost more than the parse)."""
     value = raw.get(field)
     if value is None:
         return None
     try:
         return to_utc(value)
     except ValueError as exc:
-        raise RecordError(f"{label}: field {field!r}: {exc}") from exc
+        raise RecordError(f"{system} {what}={ident!r}: field {field!r}: {exc}") from exc
 
 
 def _email() -> FieldRule:

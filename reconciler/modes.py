@@ -122,7 +122,7 @@ def incremental(
     *,
     key_from: str | None = None,
     key_to: str | None = None,
-    batch_size: int = 500,
+    batch_size: int = 2_000,
     stats: DiffStats | None = None,
 ) -> Generator[Outcome, None, None]:
     """Diff only ``plan.keys``, fetching them in batches from both sources."""

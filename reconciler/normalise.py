@@ -160,6 +160,8 @@ def to_utc(value: object, default_tz: tzinfo = UTC) -> datetime:
             moment = datetime.fromisoformat(value.strip())
         except ValueError as exc:
             raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from exc
+        if moment.tzinfo is UTC:
+            return moment  # "...Z", as every SaaS here sends it
     else:
         raise ValueError(f"not a timestamp: {value!r} ({type(value).__name__})")
     if moment.utcoffset() is None:
