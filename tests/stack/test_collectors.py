@@ -123,6 +123,8 @@ def test_collectors_store_every_line_once_sample_dlqs_and_flag_hung_sagas(
             {"timestamp": now_ms, "message": '{"level": "ERROR", "message": '},
             {"timestamp": now_ms + 1, "message": json.dumps(bad_emf)},
             {"timestamp": now_ms + 2, "message": "plain print from a handler"},
+            # valid JSON whose field decodes to a NUL, which PostgreSQL text cannot hold
+            {"timestamp": now_ms + 3, "message": '{"level": "INFO", "message": "nul \\u0000 here"}'},
         ],
     )
     # a queue whose messages end in its DLQ (maxReceiveCount 1: the second receive moves them)
@@ -228,17 +230,19 @@ def test_collectors_store_every_line_once_sample_dlqs_and_flag_hung_sagas(
     with psycopg.connect(info.audit_url, autocommit=True) as audit:
         expected = cloudwatch_lines(logs)
         got = stored_lines(audit)
-        assert sum(expected.values()) >= PINGS * 4 + 3
+        assert sum(expected.values()) >= PINGS * 4 + 4
         assert got == expected  # every line CloudWatch holds, each exactly once
 
         errors = audit.execute(
             "SELECT kind, source FROM collector_errors WHERE source LIKE %s", (f"{group}%",)
         )
-        assert sorted(k for k, _ in errors.fetchall()) == ["emf_shape", "malformed_json"]
+        assert sorted(k for k, _ in errors.fetchall()) == [
+            "emf_shape", "log_contract", "malformed_json", "text_replaced",
+        ]  # fmt: skip
         kinds = audit.execute(
             "SELECT kind FROM log_lines WHERE log_group = %s ORDER BY seq", (group,)
         ).fetchall()
-        assert [k for (k,) in kinds] == ["text", "emf", "text"]
+        assert [k for (k,) in kinds] == ["text", "emf", "text", "json"]
         pings = audit.execute(
             "SELECT count(*) FROM log_lines WHERE correlation_id LIKE %s AND kind = 'json'",
             (f"ping-{run}-%",),
