@@ -133,7 +133,7 @@ class DeployedStack:
         if parameter is not None:
             if "Default" not in parameter:
                 raise ProvisioningError(f"parameter {name!r} has no Default and no value was given")
-            return parameter["Default"]
+            return parameter_value(parameter)
         raise ProvisioningError(f"Ref to {name!r}: no such resource, parameter or pseudo parameter")
 
     def _get_att(self, argument: Any) -> str:
@@ -190,3 +190,24 @@ def _evaluate_condition(stack: DeployedStack, expression: Any) -> Any:
         if key == "Condition":
             return stack._condition(argument)
     return stack.resolve(expression)
+
+
+def parameter_value(parameter: dict[str, Any]) -> Any:
+    """What ``Ref`` to a parameter gives, as CloudFormation gives it.
+
+    A ``Number`` parameter is validated as a number but referenced as a string, and
+    list types are lists of strings; YAML would otherwise hand a ``0.3`` default on
+    as a float, which e.g. Lambda's ``Environment.Variables`` refuses.
+    """
+    default = parameter["Default"]
+    kind = str(parameter.get("Type", "String"))
+    if kind in ("CommaDelimitedList", "List<Number>") or kind.startswith("List<"):
+        items = default if isinstance(default, list) else str(default).split(",")
+        return [_as_text(item).strip() for item in items]
+    return _as_text(default)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
