@@ -18,7 +18,7 @@ from instrumented_app.sagas.definition import SagaDefinition
 from instrumented_app.sagas.engine import SagaEngine
 from instrumented_app.sagas.postgres import PostgresSagaStore
 from instrumented_app.sagas.records import SagaRecord
-from instrumented_app.sagas.runner import SagaRunner
+from instrumented_app.sagas.runner import SagaBusy, SagaRunner
 from sagawatch.contracts import SagaStatus
 from sagawatch.migrations import apply_migrations
 from sagawatch.settings import get_settings
@@ -195,3 +195,14 @@ def test_resolve_records_who_and_the_note_and_closes_the_runbook(aurora: str) ->
     assert runbook is not None and runbook[0] == "RESOLVED" and runbook[1] is not None
     assert audit == [("resolved by hand", {"note": "merged by hand, OPS-7", "by": "alice"})]
     assert (status, idle) == ("MANUAL_INTERVENTION", True)  # touched, so the collectors copy it again
+
+
+def test_compensate_refuses_a_saga_another_process_is_running(aurora: str) -> None:
+    make_sagas(aurora)
+    world = World()
+    with psycopg.connect(aurora, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtextextended('stuck-1', 0))")  # a worker runs it now
+        with _runner(aurora, world.definition()) as runner, pytest.raises(SagaBusy):
+            compensate_saga(runner, "stuck-1")
+    assert world.calls == []
+    assert _load_record(aurora, "stuck-1").state.status is SagaStatus.RUNNING
