@@ -19,6 +19,7 @@ import psycopg
 from botocore.exceptions import BotoCoreError, ClientError
 
 from collectors.errors import CollectorError, unreachable, write_errors
+from collectors.logs.events_unparsed import read_events_unparsed
 from collectors.logs.parse import LAMBDA_GROUP_PREFIX, ParsedEvent, StreamContext, parse_event
 from collectors.logs.store import Position, commit_page, read_positions
 from collectors.partitions import Partitions
@@ -65,6 +66,7 @@ class LogCollector:
         group_prefix: str = LAMBDA_GROUP_PREFIX,
     ) -> None:
         self._client = logs_client
+        read_events_unparsed(logs_client)
         self._partitions = partitions
         self._limits = limits or PassLimits()
         self._prefix = group_prefix
