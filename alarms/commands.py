@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
+from alarms.app_template import TemplateError, current_block, generated_block, regenerate
 from alarms.cfn import to_yaml
 from alarms.deploy import deploy, ensure_topic
 from alarms.described import current_state
@@ -114,9 +116,28 @@ def template_command(
         str | None,
         typer.Option("--topic-ref", help="Logical id of the template's AWS::SNS::Topic for the actions."),
     ] = None,
+    from_template: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-template",
+            help="A SAM template: the set for its own functions, DLQs, APIs and canaries (no stack needed).",
+        ),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="With --from-template: replace the block in the file.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="With --from-template: exit 1 if the file's block is stale.")
+    ] = False,
     use_aws: AwsOption = False,
 ) -> None:
     """Print the standard set as CloudFormation resources (YAML) for the template."""
+    if from_template is not None:
+        _from_template(from_template, write=write, check=check)
+        return
+    if write or check:
+        typer.echo("error: --write and --check need --from-template PATH", err=True)
+        raise typer.Exit(2)
     if topic_ref is not None and not topic_ref.isalnum():
         typer.echo(
             f"error: --topic-ref {topic_ref!r}: a logical id is alphanumeric, e.g. AlarmTopic", err=True
@@ -140,6 +161,37 @@ def template_command(
     else:
         alarm_set = _alarm_set(_target(use_aws), settings, create_topic=False)
     typer.echo(to_yaml(alarm_set, topic_ref), nl=False)
+
+
+def _from_template(path: Path, *, write: bool, check: bool) -> None:
+    """Print, check or rewrite the generated block of a template (``alarms.app_template``)."""
+    if not path.is_file():
+        typer.echo(f"error: --from-template {str(path)!r}: no such file", err=True)
+        raise typer.Exit(2)
+    text = path.read_text(encoding="utf-8")
+    settings = _settings()
+    try:
+        if write:
+            updated = regenerate(text, settings)
+            if updated != text:
+                path.write_text(updated, encoding="utf-8")
+            typer.echo(f"{path}: standard alarms {'regenerated' if updated != text else 'already current'}")
+            return
+        block = generated_block(text, settings)
+        if check:
+            if current_block(text) != block:
+                typer.echo(
+                    f"{path}: the standard alarms block is stale; run "
+                    f"`sagawatch alarms template --from-template {path} --write`",
+                    err=True,
+                )
+                raise typer.Exit(1)
+            typer.echo(f"{path}: standard alarms block is current")
+            return
+    except TemplateError as exc:
+        typer.echo(f"error: --from-template {str(path)!r}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(block, nl=False)
 
 
 def status_command(
