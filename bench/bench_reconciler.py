@@ -23,13 +23,18 @@ then prints, each timed on its own:
 Targets (read off the output, never asserted): full sweep of 1 M rows under
 60 s, incremental of 10 k changes under 5 s. Nothing here asserts a speed.
 
-Measured on the 2-core development machine (2026-11-24, membership): 1 M
-customers, full sweep 205 s (9,700 rows/s), incremental after 10 k changes
-28 s, reladiff 8.7 s on the same data landed in PostgreSQL (23.6x). 200 k:
-full 28.5 s, incremental 24.9 s. The simulator sets the pace: its bulk load
-takes about 5 minutes per million, it pages about 100 records per 10 ms, and
-it answers about 270 one-key lookups a second (about 420 with 8 client
-threads), which alone is about 24 s for 10 k changed keys.
+Measured on the 2-core development machine, shared with other work
+(2026-11-24, membership, 1 M customers). Before the bulk export: full sweep
+205 s, incremental 28 s (one lookup call per key, an external sort with
+pickle spills). With the key-ordered export, 100-key lookups and findings
+streamed to the store: full sweep 89.8 s at a load average of about 9, and
+132.9 s at 12.5, of which this process's CPU was 21.5 s (about 93,000 rows
+per CPU second); incremental 9.7 s and 8.0 s (CPU 1.2 s); reladiff 4.2-5.1 s
+on the same data in one database. The wall figures move with the load: the
+simulator (one thread, about 10 us of CPU per exported record) and
+PostgreSQL wait for a core like everything else; the CPU figure is the
+steadier one. The simulator's bulk load (not timed) takes 3 to 6 minutes
+per million.
 """
 
 from __future__ import annotations
