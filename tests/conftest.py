@@ -9,7 +9,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
+
+# A property test asserts what holds for every input, not how fast one example runs: on a loaded
+# 2-core CI machine, hypothesis' 200 ms per-example deadline failed a correct test. Speed lives in bench/.
+settings.register_profile("sagawatch", deadline=None)
+settings.load_profile("sagawatch")
 
 
 @pytest.fixture(scope="session")
