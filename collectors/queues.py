@@ -30,6 +30,7 @@ from collectors.errors import CollectorError, unreachable
 from collectors.partitions import Partitions, day_of
 from collectors.storable import storable
 from sagawatch.contracts.correlation import CORRELATION_ID_ATTRIBUTE
+from sagawatch.contracts.metrics import SQS_OLDEST_AGE
 
 PII_FIELDS = ("$..email", "$..phone", "$..name", "$..family_name", "$..given_name", "$..phone_number")
 _MASKER = DataMasking(raise_on_missing_field=False)
@@ -280,8 +281,8 @@ class QueueCollector:
             return None
         try:
             points = self._cloudwatch.get_metric_statistics(
-                Namespace="AWS/SQS",
-                MetricName="ApproximateAgeOfOldestMessage",
+                Namespace=SQS_OLDEST_AGE.namespace,
+                MetricName=SQS_OLDEST_AGE.name,
                 Dimensions=[{"Name": "QueueName", "Value": queue_name}],
                 StartTime=now - timedelta(minutes=5),
                 EndTime=now,

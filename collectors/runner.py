@@ -17,7 +17,6 @@ from typing import Any
 import psycopg
 from botocore.exceptions import BotoCoreError, ClientError
 
-from alarms.names import STUCK_SAGAS
 from collectors.errors import CollectorError, unreachable, write_errors
 from collectors.jobs import JobCollector, newest_job, write_jobs
 from collectors.logs.collect import LogCollector
@@ -32,6 +31,7 @@ from collectors.sagas.stepfunctions import collect_executions
 from collectors.sagas.store import aurora_watermark, settled_executions, write_sagas
 from collectors.settings import PassLimits, RetentionSettings
 from sagawatch.aws import aws_session
+from sagawatch.contracts.metrics import STUCK_SAGAS
 from sagawatch.periodic import PeriodicTask
 from sagawatch.redact import redact
 from sagawatch.settings import Settings

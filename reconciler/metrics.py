@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from alarms.names import DRIFT_FINDINGS
+from sagawatch.contracts.metrics import DRIFT_FINDINGS
 
 
 def open_findings(audit_url: str) -> int:

@@ -1,6 +1,6 @@
 """The canary's figure for the standard alarms: the canary's error rate minus the baseline's.
 
-``alarms.standard`` alarms on ``CanaryErrorRateDelta`` (``alarms.names``, dimension
+``alarms.standard`` alarms on ``CanaryErrorRateDelta`` (``sagawatch.contracts.metrics``, dimension
 ``FunctionName``) for every function with a weighted alias; a judgement is what measures it, so
 each analysis can publish it with ``put_metric_data`` (the same call on AWS and on moto).
 """
@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from alarms.canary.analysis import CanaryReport
-from alarms.names import CANARY_ERROR_RATE_DELTA
+from sagawatch.contracts.metrics import CANARY_ERROR_RATE_DELTA
 
 
 def error_rate_delta(report: CanaryReport) -> float | None:

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sagawatch.contracts.metrics import API_5XX, API_GATEWAY_NAMESPACE
+
 log = logging.getLogger(__name__)
 
-NAMESPACE = "AWS/ApiGateway"
+NAMESPACE = API_GATEWAY_NAMESPACE
 
 #: Data points kept between drains; beyond that the oldest are dropped rather than growing without bound.
 MAX_BUFFERED = 50_000
@@ -62,7 +64,7 @@ class ApiMetrics:
         points = [
             ("Count", 1.0, "Count"),
             ("4XXError", 1.0 if 400 <= status_code < 500 else 0.0, "Count"),
-            ("5XXError", 1.0 if status_code >= 500 else 0.0, "Count"),
+            (API_5XX.name, 1.0 if status_code >= 500 else 0.0, "Count"),
             ("Latency", latency_ms, "Milliseconds"),
         ]
         if integration_ms is not None:
