@@ -6,6 +6,13 @@ FAILED with a reason; no SaaS holds a record of a saga that did not succeed;
 no SaaS holds two records for one cust_no; every job ended (SUCCEEDED or
 FAILED, the latter in the DLQ when retries ran out) and after ``sagawatch dlq
 redrive`` with the faults cleared all are terminal and the DLQ holds none.
+
+Every wait is bounded, and a failure names what was still pending. The
+stack's collectors and alarm evaluator are not under test here and run only
+at their first pass: each of their passes lists moto's CloudWatch metrics,
+which moto does in time growing with the square of the data points (it does
+not merge metrics of two or more dimensions), so during 300 sagas they would
+take a core of their own.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psycopg
@@ -27,6 +35,13 @@ from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, sto
 
 pytestmark = pytest.mark.slow
 
+#: Background loops of ``sagawatch up`` this test does not exercise (see the module docstring).
+QUIET_STACK = {
+    "SAGAWATCH_COLLECT_INTERVAL_S": "3600",
+    "SAGAWATCH_ALARMS_INTERVAL_S": "3600",
+    "SAGAWATCH_DASHBOARD": "false",
+}
+
 SAGAS = 300
 #: Sagas in flight: the runtime runs at most 4 environments per function, so more only queues at the
 #: front; enough to keep both sw-customers and the worker busy on 2 cores.
@@ -37,7 +52,7 @@ TERMINAL = {"SUCCEEDED", "COMPENSATED", "FAILED"}
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("saga-traffic") / "home", timeout_s=90)
+    running = start_stack(tmp_path_factory.mktemp("saga-traffic") / "home", timeout_s=90, env=QUIET_STACK)
     yield running
     stop_stack(running, timeout_s=90)  # a loaded 2-core machine can take a while
 
@@ -86,8 +101,21 @@ def sagas_by_cust_no(
     return found
 
 
-def job_statuses(http: httpx.Client, api: str, job_ids: list[str]) -> dict[str, str]:
-    return {job_id: http.get(f"{api}/jobs/{job_id}").json()["status"] for job_id in job_ids}
+def unfinished_jobs(http: httpx.Client, api: str, job_ids: set[str], timeout_s: float) -> dict[str, str]:
+    """Poll ``GET /jobs/{id}`` until every job ended (bounded); the ones still not ended, with status."""
+    deadline = time.monotonic() + timeout_s
+    pending = dict.fromkeys(job_ids, "?")
+    while pending:
+        for job_id in list(pending):
+            status = http.get(f"{api}/jobs/{job_id}").json()["status"]
+            if status in {"SUCCEEDED", "FAILED"}:
+                del pending[job_id]
+            else:
+                pending[job_id] = status
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    return pending
 
 
 def dlq_job_ids(stack: RunningStack) -> set[str]:
@@ -125,12 +153,9 @@ def run_traffic(stack: RunningStack) -> tuple[TrafficReport, int]:
     return report, duplicator.sent
 
 
-@pytest.mark.timeout(420)  # about 3 min on an idle 2-core machine; allow for a loaded one
-@pytest.mark.xfail(
-    reason="open (issue 3): one run found COMPENSATED sagas leaving a commerce customer (fixed in the"
-    " SaaS caller since), the last full run hung past its timeout; not yet seen passing after the fix",
-    strict=False,
-)
+@pytest.mark.timeout(
+    300
+)  # under 2 min with the stack's start on an idle 2-core machine; allow for a loaded one
 def test_300_sagas_under_faults_and_duplicates_end_cleanly_and_leave_no_orphan_records(
     stack: RunningStack,
 ) -> None:
@@ -165,12 +190,8 @@ def test_300_sagas_under_faults_and_duplicates_end_cleanly_and_leave_no_orphan_r
     assert redriven.returncode == 0, redriven.stdout + redriven.stderr
     print(f"{len(in_dlq)} of our jobs were in the DLQ; {redriven.stdout.strip()}")
     with httpx.Client(timeout=30, trust_env=False) as http:
-        deadline = time.monotonic() + 90
-        statuses = job_statuses(http, api, job_ids)
-        while time.monotonic() < deadline and not set(statuses.values()) <= {"SUCCEEDED", "FAILED"}:
-            time.sleep(1.0)
-            statuses = job_statuses(http, api, job_ids)
-        assert set(statuses.values()) <= {"SUCCEEDED", "FAILED"}, statuses
+        # The redriven jobs run again; every other job had already ended (asserted above).
+        assert unfinished_jobs(http, api, in_dlq, timeout_s=90) == {}, "redriven jobs still not ended"
         assert dlq_job_ids(stack) & set(job_ids) == set()
 
         cust_nos = [o.planned.cust_no for o in outcomes]
@@ -183,7 +204,9 @@ def test_300_sagas_under_faults_and_duplicates_end_cleanly_and_leave_no_orphan_r
         assert [c for c, (_, status, reason) in endings.items() if status != "SUCCEEDED" and not reason] == []
 
         urls = saas(stack)
-        records = {cust_no: live_records(http, urls, cust_no) for cust_no in cust_nos}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            counts = pool.map(lambda cust_no: live_records(http, urls, cust_no), cust_nos)
+            records = dict(zip(cust_nos, counts, strict=True))
     twice = {c: counts for c, counts in records.items() if max(counts.values()) > 1}
     assert twice == {}, "a SaaS holds two records for one cust_no"
     orphans = {
