@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from collectors.errors import CollectorError, unreachable, write_errors
 from collectors.logs.events_unparsed import read_events_unparsed
 from collectors.logs.parse import LAMBDA_GROUP_PREFIX, ParsedEvent, StreamContext, parse_event
-from collectors.logs.store import Position, commit_page, read_positions
+from collectors.logs.store import Position, commit_raw_page, read_positions
 from collectors.partitions import Partitions
 from collectors.settings import PassLimits
 
@@ -178,14 +178,14 @@ class LogCollector:
             events = response.get("events", [])
             next_token = response.get("nextForwardToken")
             at_end = next_token == token or (not events and next_token is None)
-            parsed = parse_page(ctx, seq, events)
-            new = Position(next_token or token, seq + len(parsed), ingested if at_end else None)
-            if not commit_page(conn, self._partitions, ctx.log_group, ctx.log_stream, position, new, parsed):
+            new = Position(next_token or token, seq + len(events), ingested if at_end else None)
+            stored = commit_raw_page(conn, self._partitions, ctx, position, new, seq, events)
+            if stored is None:
                 stats.lost_races += 1
                 return
-            stats.lines += len(parsed)
-            stats.invocations += sum(1 for e in parsed if e.invocation is not None)
-            stats.problems += sum(1 for e in parsed if e.problem is not None)
+            stats.lines += stored.lines
+            stats.invocations += stored.invocations
+            stats.problems += stored.problems
             position, token, seq = new, new.token, new.next_seq
             if at_end:
                 return

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import httpx
@@ -185,7 +186,7 @@ def test_collectors_store_every_line_once_sample_dlqs_and_flag_hung_sagas(
     def copy_then_die(cur: psycopg.Cursor, rows: Any, invocations: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 4:
-            real_copy(cur, rows[:3], [])
+            real_copy(cur, islice(rows, 3), [])
             raise RuntimeError("collector killed mid-page")
         real_copy(cur, rows, invocations)
 
