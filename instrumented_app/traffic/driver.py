@@ -8,9 +8,9 @@ must name the same saga or job; a duplicate queue message is handed to
 ``duplicate_message`` (see ``instrumented_app.traffic.duplicates``) right after
 the 202, so both deliveries race. Every wait is bounded by ``job_timeout_s``.
 
-Like a careful client, a request that got no answer naming a saga or job (a
-transport error, a 5xx from the front such as a function timeout, or a 409
-while the first attempt with that key is still in progress) is sent again
+Like a careful client, a request that got no answer stating a saga's or job's
+status (a transport error, a 5xx from the front such as a function timeout, or
+a 409 while the first attempt with that key is still in progress) is sent again
 with the same ``Idempotency-Key``, up to ``SEND_ATTEMPTS`` times with jittered
 backoff (tenacity): the key makes the retry safe.
 
@@ -200,8 +200,11 @@ class _Driver:
 
         def send() -> httpx.Response:
             response = self.http.post(path, json=planned.body(), headers=headers)
-            named = {"saga_id", "job_id"} & set(_json(response))
-            if not named and (response.status_code >= 500 or response.status_code == 409):
+            # An answer states a saga's or job's status; a 5xx or 409 without one (a function timeout,
+            # the first request with this key still running, the saga run by another process) is not.
+            if "status" not in _json(response) and (
+                response.status_code >= 500 or response.status_code == 409
+            ):
                 raise _NoAnswer(response)
             return response
 

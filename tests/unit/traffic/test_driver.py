@@ -70,6 +70,8 @@ class FakeFront:
                 return httpx.Response(201, json={"saga_id": f"saga-{key}", "status": "SUCCEEDED"})
             return httpx.Response(400, json={"message": "Invalid request body", "field": "cust_no"})
         if first and key in self.flaky_keys:
+            if path == "/customers":  # the saga is being run by another process: names it, no status
+                return httpx.Response(409, json={"message": "saga is busy", "saga_id": f"saga-{key}"})
             return httpx.Response(503, json={"message": "Internal server error"})
         if path == "/api/async":
             return httpx.Response(202, json={"job_id": f"job-{key}", "status": "PENDING"})
@@ -87,9 +89,10 @@ def no_sleep(_: float) -> None:
 
 def test_every_planned_saga_ends_in_plan_order_and_bad_input_is_counted_apart() -> None:
     plan = plan_traffic(40, run_id="drv", seed=2, async_share=0.4, duplicate_share=0.2, bad_input_share=0.2)
-    first_saga = next(p for p in plan if not p.bad_input)
+    first_saga = next(p for p in plan if not p.bad_input and p.route == "direct")
+    first_job = next(p for p in plan if not p.bad_input and p.route == "async")
     flaky = first_saga.idempotency_key
-    front = FakeFront(flaky_keys=frozenset({flaky}))
+    front = FakeFront(flaky_keys=frozenset({flaky, first_job.idempotency_key}))
     report = drive("http://front", plan, concurrency=4, transport=httpx.MockTransport(front), sleep=no_sleep)
 
     assert [o.planned.index for o in report.outcomes] == list(range(40))
@@ -102,11 +105,13 @@ def test_every_planned_saga_ends_in_plan_order_and_bad_input_is_counted_apart() 
     assert all(
         o.status == "COMPENSATED" and o.reason and "commerce_customer" in o.reason for o in compensated
     )
-    # The request answered 503 was sent again with its key and then counted as answered.
+    # The requests answered 409 busy and 503 were sent again with their keys and then counted as answered.
     assert (
-        report.outcomes[0].status != "NO_ANSWER"
+        report.outcomes[first_saga.index].status != "NO_ANSWER"
         and sum(n for (_, k), n in front.sent.items() if k == flaky) >= 2
     )
+    assert report.outcomes[first_job.index].job_status == "SUCCEEDED"
+    assert front.sent[("/api/async", first_job.idempotency_key)] >= 2
     # Re-sent requests went out twice and named the first saga or job; a refused one went out once.
     duplicates = [o for o in report.sagas if o.planned.duplicate]
     assert duplicates and all(o.duplicate_consistent for o in duplicates)
