@@ -9,8 +9,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T | None], timeout_s: float = 20.0, interval_s: float = 0.2) -> T:
-    """Poll ``probe`` until it returns something truthy; fail with the last value after ``timeout_s``."""
+def eventually(
+    probe: Callable[[], T | None],
+    timeout_s: float = 20.0,
+    what: str = "condition",
+    interval_s: float = 0.2,
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail naming ``what`` and the last value."""
     deadline = time.monotonic() + timeout_s
     last: T | None = None
     while time.monotonic() < deadline:
@@ -18,4 +23,4 @@ def eventually(probe: Callable[[], T | None], timeout_s: float = 20.0, interval_
         if last:
             return last
         time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
+    raise AssertionError(f"{what}: not met within {timeout_s} s (last: {last!r})")

@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SAGAWATCH = [sys.executable, "-m", "sagawatch"]
@@ -75,3 +77,23 @@ def stop_stack(stack: RunningStack, timeout_s: float = 30.0) -> tuple[int, str]:
             f"sagawatch up did not stop within {timeout_s} s after SIGTERM:\n{output}"
         ) from None
     return stack.process.returncode, output
+
+
+def module_stack(
+    name: str, *, env: Mapping[str, str] | None = None, timeout_s: float = 90.0
+) -> Callable[..., Iterator[RunningStack]]:
+    """A module-scoped fixture running one ``sagawatch up`` (``env`` added) for the module's tests.
+
+    Starting a stack costs seconds, so a module shares one; a test that stops it (the lifecycle
+    tests do) leaves nothing for the teardown to do. ``timeout_s`` bounds both the start and the
+    stop: a loaded 2-core machine can take a while for either.
+    """
+
+    @pytest.fixture(scope="module")
+    def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+        running = start_stack(tmp_path_factory.mktemp(name) / "home", timeout_s=timeout_s, env=env)
+        yield running
+        if running.process.poll() is None:
+            stop_stack(running, timeout_s=timeout_s)
+
+    return stack

@@ -11,9 +11,7 @@ SaaS's record of the write.
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,16 +19,13 @@ import psycopg
 import pytest
 
 from sagawatch.aws import aws_session
-from tests.stack.conftest import RunningStack, start_stack, stop_stack
+from tests.polling import eventually
+from tests.stack.conftest import RunningStack, module_stack
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("correlation") / "home", timeout_s=90)
-    yield running
-    stop_stack(running, timeout_s=90)  # a loaded 2-core machine can take a while
+stack = module_stack("correlation")
 
 
 def customer(cust_no: str) -> dict[str, Any]:
@@ -40,17 +35,6 @@ def customer(cust_no: str) -> dict[str, Any]:
         "email": f"{cust_no.lower()}@example.com",
         "phone": f"+8180{digits:08d}",
     }
-
-
-def eventually(probe: Any, timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout_s} s (last: {last!r})")
 
 
 def invocation_lines(stack: RunningStack, function: str, correlation_id: str) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,16 +19,12 @@ from instrumented_app.sagas import SimulatedCrash
 from instrumented_app.sagas.customer_input import NewCustomer
 from instrumented_app.sagas.runner import open_runner
 from sagawatch.aws import aws_session
-from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
+from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, module_stack
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("customer-saga") / "home", timeout_s=90)
-    yield running
-    stop_stack(running)
+stack = module_stack("customer-saga")
 
 
 def info(stack: RunningStack, key: str) -> Any:

@@ -17,10 +17,10 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import httpx
@@ -34,22 +34,11 @@ from instrumented_app.saas_sim.server import SaasSimulators
 from sagawatch.migrations import apply_migrations
 from sagawatch.stack.aws import MotoServer
 from sagawatch.stack_info import StackInfo
+from tests.polling import eventually
 
 pytestmark = pytest.mark.slow
 
 REGION = "us-east-1"
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | None], timeout_s: float = 30.0, interval_s: float = 0.2) -> T:
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
 
 
 @dataclass

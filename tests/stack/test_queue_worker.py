@@ -12,40 +12,22 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
 from sagawatch.aws import aws_session
-from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
+from tests.polling import eventually
+from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, module_stack
 
 pytestmark = pytest.mark.slow
 
-T = TypeVar("T")
 #: The jobs queue's maxReceiveCount in instrumented_app/template.yaml.
 MAX_RECEIVES = 3
 
 
-def eventually(probe: Callable[[], T | None], timeout_s: float, interval_s: float = 0.5) -> T:
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("queue-worker") / "home")
-    yield running
-    if running.process.poll() is None:
-        stop_stack(running)
+stack = module_stack("queue-worker")
 
 
 def jobs_cli(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:

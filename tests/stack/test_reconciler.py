@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
+from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, module_stack
 from tests.unit.reconciler.drift import as_expected, baseline, inject
-
-from .conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
 
 pytestmark = pytest.mark.slow
 
@@ -23,12 +20,7 @@ CUSTOMERS = 200
 PER_KIND = 20
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path / "home")
-    yield running
-    if running.process.poll() is None:
-        stop_stack(running)
+stack = module_stack("reconciler")
 
 
 def reconcile(stack: RunningStack, *args: str) -> tuple[int, dict[str, Any], str]:

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
-from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
+from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, module_stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    stack = start_stack(tmp_path_factory.mktemp("lifecycle") / "home")
-    yield stack
-    if stack.process.poll() is None:
-        stop_stack(stack)
+running_stack = module_stack("lifecycle")
 
 
 def _status(stack: RunningStack) -> subprocess.CompletedProcess[str]:
