@@ -1,8 +1,9 @@
 """An alarm set as CloudFormation resources (``AWS::Logs::MetricFilter``, ``AWS::CloudWatch::Alarm``).
 
-Printed by ``sagawatch alarms template`` as a ``Resources:`` block to paste into (or include in)
-``instrumented_app/template.yaml``; property names follow the resource specs, which differ from
-the API's (``FilterName`` for ``filterName``, ``MetricTransformations[].MetricName`` ...).
+Printed by ``sagawatch alarms template`` as a ``Resources:`` block, and written into
+``instrumented_app/template.yaml`` by ``--from-template PATH --write`` (``alarms.app_template``);
+property names follow the resource specs, which differ from the API's (``FilterName`` for
+``filterName``, ``MetricTransformations[].MetricName`` ...).
 """
 
 from __future__ import annotations

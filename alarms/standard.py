@@ -1,8 +1,9 @@
 """The standard alarm set, defined once: ``standard_set(inventory, settings, topic_arn)``.
 
 The result is ``PutMetricFilter`` / ``PutMetricAlarm`` requests (the engine's own models), used
-three ways: ``alarms.deploy`` puts them into CloudWatch, ``alarms.cfn`` prints them as template
-resources, and the local ``AlarmEngine`` evaluates whatever CloudWatch holds, these included.
+three ways: ``alarms.deploy`` puts them into CloudWatch, ``alarms.app_template`` writes them into
+the app's template (for the template's own functions, DLQs, APIs and canaries), and the local
+``AlarmEngine`` evaluates whatever CloudWatch holds, these included.
 """
 
 from __future__ import annotations

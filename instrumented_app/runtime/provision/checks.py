@@ -236,8 +236,9 @@ def check_metric_filter(
     if found is None:
         return [f"metric filter {name!r} does not exist on {props['LogGroupName']!r}"]
     problems = _differs("FilterPattern", found.get("filterPattern"), props["FilterPattern"])
-    declared = [(t["metricNamespace"], t["metricName"]) for t in metric_transformations(props)]
-    actual = [(t["metricNamespace"], t["metricName"]) for t in found.get("metricTransformations", [])]
+    keys = ("metricNamespace", "metricName", "metricValue", "defaultValue")
+    declared = [tuple(t.get(k) for k in keys) for t in metric_transformations(props)]
+    actual = [tuple(t.get(k) for k in keys) for t in found.get("metricTransformations", [])]
     return problems + _differs("MetricTransformations", actual, declared)
 
 
@@ -249,9 +250,21 @@ def check_alarm(
         return [f"alarm {stack.physical_id(lid)!r} does not exist"]
     alarm: dict[str, Any] = dict(alarms[0])
     problems: list[str] = []
-    for key in ("MetricName", "Namespace", "ComparisonOperator", "AlarmActions"):
+    for key in (
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "AlarmActions",
+        "OKActions",
+        "Dimensions",
+    ):
         if key in props:
             problems += _differs(key, alarm.get(key), props[key])
+    for key in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+        if key in props:
+            problems += _differs(key, alarm.get(key), int(props[key]))
     if "Threshold" in props:
         problems += _differs("Threshold", alarm.get("Threshold"), float(props["Threshold"]))
     return problems
