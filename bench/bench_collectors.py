@@ -38,10 +38,10 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from collectors.logs.collect import LogCollector, parse_page
+from collectors.logs.collect import LogCollector
 from collectors.logs.events_unparsed import read_events_unparsed
 from collectors.logs.parse import StreamContext, parse_event
-from collectors.logs.store import Position, commit_page
+from collectors.logs.store import Position, commit_raw_page
 from collectors.partitions import Partitions
 from collectors.settings import PassLimits
 from collectors.transaction.query import fetch_transaction
@@ -259,8 +259,7 @@ def store_alone(url: str, group: str, fetched: list[tuple[str, list[dict[str, ob
             old = positions.get(stream)
             seq = old.next_seq if old else 0
             new = Position(f"t{seq + len(events)}", seq + len(events))
-            parsed = parse_page(StreamContext.of(group, stream), seq, events)
-            commit_page(conn, partitions, group, stream, old, new, parsed)
+            commit_raw_page(conn, partitions, StreamContext.of(group, stream), old, new, seq, events)
             positions[stream] = new
         return time.perf_counter() - started
 
