@@ -21,15 +21,15 @@ import psycopg
 import typer
 
 from instrumented_app.saas_clients import SaasEndpoints
+from instrumented_app.sagas.compensation import NotCompensable, compensate_saga
 from instrumented_app.sagas.postgres import PostgresSagaStore
 from instrumented_app.sagas.records import SagaNotFound, SagaRecord
-from sagawatch.contracts import SagaState, SagaStatus, StepStatus, is_stuck
+from sagawatch.contracts import SagaState, SagaStatus, is_stuck
 from sagawatch.redact import redact
 from sagawatch.settings import Settings, get_settings
 from sagawatch.stack_info import StackInfo
 
 if TYPE_CHECKING:
-    from instrumented_app.sagas.definition import SagaDefinition
     from instrumented_app.sagas.runner import SagaRunner
 
 app = typer.Typer(
@@ -144,62 +144,6 @@ def resume_command(saga_id: Annotated[str, typer.Argument(help="The saga to cont
     """Continue a saga from its recorded state: forward, or its compensation. Exit 0 when it ends
     SUCCEEDED or COMPENSATED, 1 when it ends otherwise."""
     _run_saga(saga_id, lambda runner: runner.resume(saga_id))
-
-
-class NotCompensable(ValueError):
-    """Compensating this saga now would be wrong; the message says why and what to do instead."""
-
-
-def compensation_refusal(record: SagaRecord, definition: SagaDefinition) -> str | None:
-    """Why ``record`` must not be compensated now, or None: it ended well or is compensated already,
-    or a step past its point of no return may have written (no compensation undoes that: its runbook's
-    undo commands do). A step owes compensation as in the engine's backward pass, or when left RUNNING."""
-    state = record.state
-    if state.status in (SagaStatus.SUCCEEDED, SagaStatus.COMPENSATED):
-        return f"saga {state.id} ended {state.status.value}: there is nothing to compensate"
-    done = (StepStatus.SUCCEEDED, StepStatus.COMPENSATING, StepStatus.RUNNING)
-    beyond = [
-        step.name
-        for step in record.steps
-        if (step.status in done or (step.status is StepStatus.FAILED and step.outcome_unknown))
-        and definition.past_point_of_no_return(step.name)
-    ]
-    if beyond:
-        return (
-            f"saga {state.id}: {', '.join(beyond)} cannot be undone by compensation (past the point of no"
-            f" return); finish it with `sagawatch saga resume {state.id}` or follow"
-            f" `sagawatch saga runbook {state.id}`"
-        )
-    return None
-
-
-def compensate_saga(runner: SagaRunner, saga_id: str) -> SagaRecord:
-    """Undo a saga now: its done steps are compensated in reverse by the engine, as after a failure.
-
-    Held against other runs (``SagaBusy``); a step left RUNNING is recorded as FAILED with an unknown
-    outcome first, so its (idempotent) compensation runs too. ``NotCompensable`` says when not to.
-    """
-    from instrumented_app.sagas.runner import UnknownSagaType
-
-    with runner.holding(saga_id) as record:
-        definition = runner.definitions.get(record.state.type)
-        if definition is None:
-            raise UnknownSagaType(f"saga {saga_id} is of type {record.state.type!r}, which this runner lacks")
-        refusal = compensation_refusal(record, definition)
-        if refusal is not None:
-            raise NotCompensable(refusal)
-        for step in record.steps:
-            if step.status is StepStatus.RUNNING:
-                runner.store.update_step(
-                    saga_id,
-                    step.seq,
-                    status=StepStatus.FAILED,
-                    finished=True,
-                    error="interrupted before its outcome was recorded",
-                    outcome_unknown=True,
-                )
-        runner.store.update_saga(saga_id, status=SagaStatus.COMPENSATING)
-        return runner.engine.run(definition, saga_id)
 
 
 @app.command("compensate")

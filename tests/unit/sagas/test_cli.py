@@ -13,7 +13,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from instrumented_app.sagas.cli import NotCompensable, app, compensate_saga, compensation_refusal
+from instrumented_app.sagas.cli import app
+from instrumented_app.sagas.compensation import NotCompensable, compensate_saga, compensation_refusal
 from instrumented_app.sagas.definition import SagaDefinition
 from instrumented_app.sagas.engine import SagaEngine
 from instrumented_app.sagas.postgres import PostgresSagaStore
