@@ -3,8 +3,12 @@
 ``get_log_events`` with ``startFromHead`` and ``nextForwardToken`` is the one read that is ordered
 and resumable per stream on both AWS and moto: the end of a stream is reached when the token
 comes back unchanged (AWS documents this; moto does the same). ``filter_log_events`` by start time
-could miss events ingested late with older timestamps, so it is not used. A stream whose
-``lastIngestionTime`` has not changed since it was read to the end is skipped without a call.
+could miss events ingested late with older timestamps, so it is not used (it also cost moto 19 us
+of CPU per line against 7.6 for ``get_log_events``, measured with bench_collectors' data). A stream
+whose ``lastIngestionTime`` has not changed since it was read to the end is skipped without a call.
+
+Per line the collector spends about 3 us receiving (events handed over unparsed:
+``events_unparsed``), 7-8 us parsing and copying (line by line: ``store.commit_raw_page``).
 """
 
 from __future__ import annotations
