@@ -31,6 +31,13 @@ class ReconcileSettings(BaseSettings):
     retry_attempts: int = Field(default=8, ge=1, le=50, description="Per SaaS HTTP call, 429/5xx included.")
     max_retry_wait_s: float = Field(default=30.0, gt=0, le=600, description="Cap on one wait between tries.")
     sort_chunk_size: int = Field(default=20_000, ge=100, description="Records per in-memory sort run.")
+    lookup_workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Many-key lookup calls in flight per SaaS (incremental runs). One is fastest against"
+        " the local simulators (one thread each); raise it for a SaaS whose calls wait on a far network.",
+    )
     spill_dir: Path | None = Field(default=None, description="Where external-sort runs spill; None: TMPDIR.")
     lock_wait_s: float = Field(default=60.0, ge=0, le=3600, description="CLI: wait this long for a run.")
     saas_urls: dict[str, str] = Field(default_factory=dict, description="system -> base URL overrides.")

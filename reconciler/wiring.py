@@ -56,6 +56,7 @@ def open_reconciler(
                 retry=retry,
                 sort_chunk_size=settings.sort_chunk_size,
                 spill_dir=settings.spill_dir,
+                lookup_workers=settings.lookup_workers,
             )
             for system, client in clients.items()
         }

@@ -38,7 +38,7 @@ class MembershipSource(SaasSource):
         retry: RetryPolicy | None = None,
         sort_chunk_size: int = 100_000,
         spill_dir: Path | None = None,
-        lookup_workers: int = 8,
+        lookup_workers: int = 1,
         export_limit: int = MAX_EXPORT_LIMIT,
     ) -> None:
         super().__init__(MEMBERSHIP, sort_chunk_size=sort_chunk_size, spill_dir=spill_dir)

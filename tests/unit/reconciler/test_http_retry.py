@@ -1,14 +1,22 @@
-"""``SaasHttp``: what is retried, how long it waits, and what an error says (httpx.MockTransport)."""
+"""``SaasHttp``: what is retried, how long it waits, what an error says; batched lookups."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
 
 from reconciler.sources.base import SourceError
-from reconciler.sources.http import RetryPolicy, SaasHttp, parse_retry_after, scrub_pii
+from reconciler.sources.http import (
+    RetryPolicy,
+    SaasHttp,
+    lookup_in_batches,
+    parse_retry_after,
+    scrub_pii,
+)
 
 
 def _http(responses: list[httpx.Response], attempts: int = 5) -> SaasHttp:
@@ -82,3 +90,21 @@ def test_attempts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_scrub_keeps_the_rest_of_the_message() -> None:
     assert scrub_pii("email a.b@example.co.jp is taken") == "email a***@***.jp is taken"
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_lookups_go_a_batch_a_call_in_order_and_a_comma_key_alone(workers: int) -> None:
+    calls: list[tuple[str, ...]] = []
+
+    def fetch_batch(keys: Sequence[str]) -> list[Mapping[str, Any]]:
+        calls.append(tuple(keys))
+        return [{"key": key} for key in keys]
+
+    def fetch_one(key: str) -> list[Mapping[str, Any]]:
+        calls.append(("one", key))
+        return [{"key": key}]
+
+    keys = [f"C{n}" for n in range(7)] + ["C,8"]
+    found = lookup_in_batches(keys, fetch_batch, fetch_one, batch_size=3, workers=workers)
+    assert [item["key"] for item in found] == keys
+    assert sorted(calls) == sorted([("C0", "C1", "C2"), ("C3", "C4", "C5"), ("C6",), ("one", "C,8")])
