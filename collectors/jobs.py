@@ -15,6 +15,7 @@ An item that does not have a job's shape is a collector error (``job_shape``), n
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -101,10 +102,24 @@ class JobPass:
 class JobCollector:
     """Reads the jobs changed since a watermark from one DynamoDB table."""
 
-    def __init__(self, dynamodb: Any, table: str, overlap_s: float) -> None:
+    def __init__(self, dynamodb: Any, table: str, overlap_s: float, interval_s: float = 0.0) -> None:
         self._db = dynamodb
         self.table = table
         self._overlap = timedelta(seconds=overlap_s)
+        self._interval_s = interval_s
+        self._last_scan: float | None = None
+
+    def due(self) -> bool:
+        """Whether ``interval_s`` has passed since the last scan began (the first is always due).
+
+        A scan reads (and on AWS pays for) the whole table whatever the filter keeps, so a loop
+        running every few seconds scans less often than it samples queues or reads logs.
+        """
+        now = time.monotonic()
+        if self._last_scan is not None and now - self._last_scan < self._interval_s:
+            return False
+        self._last_scan = now
+        return True
 
     def run(self, newest_stored: datetime | None) -> JobPass:
         """Scan for jobs updated at or after ``newest_stored`` less the overlap (all jobs when None)."""

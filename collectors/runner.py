@@ -109,6 +109,7 @@ class Collector:
             session.client("dynamodb", endpoint_url=endpoint),
             self._limits.jobs_table,
             self._limits.jobs_overlap_s,
+            self._limits.jobs_interval_s,
         )
 
     def run_once(self) -> PassReport:
@@ -218,6 +219,8 @@ class Collector:
             report.errors.append(error)
 
     def _collect_jobs(self, audit: psycopg.Connection, report: PassReport) -> None:
+        if not self._jobs.due():  # the count stays out of the report: nothing was looked at
+            return
         result = self._jobs.run(newest_job(audit, self._jobs.table))
         changed = write_jobs(audit, self._jobs.table, result.rows) if result.complete else 0
         write_errors(audit, result.errors)

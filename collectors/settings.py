@@ -47,3 +47,6 @@ class PassLimits(BaseSettings):
         default="sw-async-jobs", min_length=3, max_length=255, description="the queue worker's DynamoDB table"
     )
     jobs_overlap_s: float = Field(default=300.0, ge=0, description="re-read window behind the jobs watermark")
+    jobs_interval_s: float = Field(
+        default=30.0, ge=0, description="one scan of the jobs table at most this often (a scan reads it all)"
+    )

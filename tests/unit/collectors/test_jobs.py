@@ -203,3 +203,15 @@ def test_jobs_show_in_the_transaction_view_and_old_ones_go_with_retention(audit:
     report = enforce(audit, RetentionSettings(jobs_days=14), Partitions(), now)
     assert report.deleted_rows["jobs"] == 1
     assert [r[0] for r in stored(audit)] == ["j-new"]
+
+
+def test_the_table_is_scanned_at_most_once_per_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("collectors.jobs.time.monotonic", lambda: clock[0])
+    collector = JobCollector(FakeDynamo(), TABLE, overlap_s=60, interval_s=30)
+    assert collector.due()  # the first pass scans
+    clock[0] += 29
+    assert not collector.due()
+    clock[0] += 2
+    assert collector.due()
+    assert JobCollector(FakeDynamo(), TABLE, overlap_s=60).due() is True  # no interval: every pass
