@@ -132,9 +132,7 @@ def build_transaction(
     for row in related:
         at = row.get("_at")
         if at is not None:
-            words = (row.get(k) for k in ("_table", "kind", "action", "status", "system", "key", "field"))
-            summary = " ".join(str(w) for w in words if w)
-            events.append(_event(at, "related", summary, "", row))
+            events.append(_event(at, "related", _related_summary(row), "", row))
     events.sort(key=lambda pair: pair[0])
     return Transaction(
         correlation_id=correlation_id,
@@ -201,6 +199,16 @@ def _event(
     at: datetime, kind: str, summary: str, source: str, detail: Mapping[str, Any], tiebreak: Any = 0
 ) -> tuple[tuple[Any, ...], TimelineEvent]:
     return (at, KIND_ORDER[kind], tiebreak, summary), TimelineEvent(at, kind, summary, source, detail)
+
+
+def _related_summary(row: Row) -> str:
+    """One line for a row of another table; a job says what an operator asks of it first."""
+    if row.get("_table") == "jobs":
+        retries = row.get("retry_count") or 0
+        summary = f"job {row.get('kind')} {row.get('status')}, {retries} failed attempt{'s' * (retries != 1)}"
+        return f"{summary}: {row['last_error']}" if row.get("last_error") else summary
+    words = (row.get(k) for k in ("_table", "kind", "action", "status", "system", "key", "field"))
+    return " ".join(str(w) for w in words if w)
 
 
 def _log_summary(line: Row) -> str:

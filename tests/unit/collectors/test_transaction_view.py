@@ -163,3 +163,19 @@ def test_rendering_marks_stuck_sagas_and_failed_steps() -> None:
     )
     assert "customer s1  RUNNING  STUCK" in text
     assert "support_user" in text and "FAILED  503" in text
+
+
+def test_a_job_in_the_timeline_says_its_status_attempts_and_last_error() -> None:
+    job = {
+        "_table": "jobs", "_at": at(5), "job_id": "j1", "kind": "sync_member", "status": "FAILED",
+        "retry_count": 3, "last_error": "MembershipError: 503",
+    }  # fmt: skip
+    other = {"_table": "reconcile_repair", "_at": at(9), "action": "recreate", "status": "done"}
+    timeline = build_transaction(
+        "c1", related=[job, {**job, "_at": at(7), "retry_count": 1, "last_error": None}, other]
+    ).timeline
+    assert [e.summary for e in timeline] == [
+        "job sync_member FAILED, 3 failed attempts: MembershipError: 503",
+        "job sync_member FAILED, 1 failed attempt",
+        "reconcile_repair recreate done",
+    ]
