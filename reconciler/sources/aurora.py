@@ -24,7 +24,6 @@ from reconciler.inflight import LIVE_STATUSES, in_flight_keys
 from reconciler.mapping import AURORA, AURORA_COLUMNS, aurora_record
 from reconciler.model import Record
 from reconciler.sources.base import SourceError, Watermark
-from reconciler.sources.prefetch import prefetch
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in sorted(AURORA_COLUMNS))
 _KEY = sql.SQL('upper(cust_no) COLLATE "C"')
@@ -45,10 +44,11 @@ class AuroraSource:
         return AURORA
 
     def iter_sorted(self, key_from: str | None = None, key_to: str | None = None) -> Iterator[Record]:
-        """The sweep's rows, read ahead in a thread (``prefetch``): the next fetches overlap the diff."""
+        # Read in the caller's thread: a read-ahead thread measured no faster (PostgreSQL answers a
+        # fetch in milliseconds, and one more thread contends for the GIL with the diff).
         where, params = _range(key_from, key_to)
         query = sql.SQL("SELECT {} FROM customer{} ORDER BY {}").format(_COLUMNS, where, _KEY)
-        return prefetch(self._stream(query, params), self._fetch_size, batch=min(250, self._fetch_size))
+        return self._stream(query, params)
 
     def changed_since(self, watermark: Watermark) -> Iterator[Record]:
         query = sql.SQL("SELECT {} FROM customer WHERE updated_at >= %s").format(_COLUMNS)
