@@ -15,15 +15,23 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 
+from alarms.app_template import load_template
+from alarms.deploy import deploy, ensure_topic
+from alarms.inventory import read_inventory
+from alarms.settings import AlarmSettings
+from alarms.standard import standard_set
 from alarms.store import AlarmStore, StoredTransition
 from sagawatch.aws import aws_session
 from sagawatch.stack_info import StackInfo
 from tests.stack.conftest import RunningStack, start_stack, stop_stack
+
+APP_TEMPLATE = Path(__file__).resolve().parents[2] / "instrumented_app" / "template.yaml"
 
 pytestmark = pytest.mark.slow
 
@@ -152,3 +160,37 @@ def test_support_errors_raise_the_customer_saga_alarm_and_it_clears_when_they_st
     assert [a["Dimensions"] for a in api_alarms] == [
         [{"Name": "ApiName", "Value": "sagawatch-app-api"}, {"Name": "Stage", "Value": "v1"}]
     ]
+
+
+def declared(resources: dict[str, Any], resource_type: str, name_field: str) -> set[str]:
+    return {r["Properties"][name_field] for r in resources.values() if r["Type"] == resource_type}
+
+
+def test_deploy_on_the_running_stack_puts_exactly_the_alarms_the_template_declares(
+    stack: RunningStack,
+) -> None:
+    """One definition, used both ways: the set read from the live stack is the template's set."""
+    info = StackInfo.read(stack.home / "stack.json")
+    assert info is not None
+    # the API enters the live inventory by its metrics: one request makes sure there are some
+    httpx.get(f"{info.api_endpoint}/diagnostics/ping", timeout=30)
+    session: Any = aws_session(info.region, info.aws_endpoint)
+    inventory = eventually(
+        lambda: (found := read_inventory(session, info.aws_endpoint)).apis and found,
+        30,
+        "the API in the live inventory",
+    )
+    # the loop's own settings, so this deploy changes nothing the loop evaluates
+    settings = AlarmSettings(**{k.removeprefix("SAGAWATCH_ALARMS_").lower(): v for k, v in ALARM_ENV.items()})
+    topic = ensure_topic(session.client("sns", endpoint_url=info.aws_endpoint), settings.topic_name)
+    result = deploy(
+        standard_set(inventory, settings, topic),
+        session.client("logs", endpoint_url=info.aws_endpoint),
+        session.client("cloudwatch", endpoint_url=info.aws_endpoint),
+    )
+    template = load_template(APP_TEMPLATE.read_text(encoding="utf-8"))["Resources"]
+    assert result.skipped == {}  # every function's log group is declared, so every filter went in
+    assert set(result.alarms) == declared(template, "AWS::CloudWatch::Alarm", "AlarmName")
+    assert set(result.metric_filters) == declared(template, "AWS::Logs::MetricFilter", "FilterName")
+    # the actions' topic is the template's: deploy's alarms and the template's notify the same one
+    assert settings.topic_name in declared(template, "AWS::SNS::Topic", "TopicName")
