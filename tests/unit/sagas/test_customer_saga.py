@@ -6,6 +6,7 @@ customer row, and each simulator's records and write log.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -272,3 +273,43 @@ def test_the_fault_hook_is_read_from_the_environment(
         assert crashing.store.load("s-9").state.current_step == "membership"
     finally:
         crashing.close()
+
+
+class LateCreate(httpx.BaseTransport):
+    """The shop's side of a slow server: the saga's first create reaches it only ``delay_s`` after the
+    client gave up on it, the next two are lost on the way; every other call goes through."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.delay_s = delay_s
+        self.creates = 0
+        self.late: list[threading.Timer] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/customers.json"):
+            self.creates += 1
+            if self.creates == 1:
+                copy = httpx.Request(
+                    request.method, request.url, headers=request.headers, content=request.read()
+                )
+                timer = threading.Timer(self.delay_s, lambda: self.inner.handle_request(copy).read())
+                timer.start()
+                self.late.append(timer)
+            if self.creates <= 3:
+                raise httpx.ReadTimeout("no answer", request=request)
+        return self.inner.handle_request(request)
+
+
+def test_a_create_that_lands_after_its_compensation_started_is_still_undone(
+    runner: SagaRunner, saas: dict[str, str]
+) -> None:
+    late = LateCreate(delay_s=1.5)
+    commerce = runner.clients.commerce.caller
+    commerce.http = httpx.Client(base_url=saas["commerce"], transport=late)
+    record = runner.start_customer(customer("C0900", "late@example.com"), correlation_id="corr-late")
+    for timer in late.late:
+        timer.join(5)  # the first create has now reached the shop
+    assert record.state.status is SagaStatus.COMPENSATED
+    assert record.step("commerce_customer").status is StepStatus.COMPENSATED
+    assert records(saas, "C0900") == {"support": [], "commerce": [], "membership": []}
+    assert late.creates == 4  # three lost, then the compensation's own under the same key
