@@ -26,15 +26,15 @@ Targets (read off the output, never asserted): full sweep of 1 M rows under
 Measured on the 2-core development machine, shared with other work
 (2026-11-24, membership, 1 M customers). Before the bulk export: full sweep
 205 s, incremental 28 s (one lookup call per key, an external sort with
-pickle spills). With the key-ordered export, 100-key lookups and findings
-streamed to the store: full sweep 89.8 s at a load average of about 9, and
-132.9 s at 12.5, of which this process's CPU was 21.5 s (about 93,000 rows
-per CPU second); incremental 9.7 s and 8.0 s (CPU 1.2 s); reladiff 4.2-5.1 s
-on the same data in one database. The wall figures move with the load: the
-simulator (one thread, about 10 us of CPU per exported record) and
-PostgreSQL wait for a core like everything else; the CPU figure is the
-steadier one. The simulator's bulk load (not timed) takes 3 to 6 minutes
-per million.
+pickle spills). Now (key-ordered export, 100-key lookups made one at a
+time, findings streamed to the store): full sweep 31.1 s, 64,300 rows/s
+(this process's CPU 17.6 s), incremental 4.0 s (CPU 1.1 s), reladiff 3.7 s
+on the same data in one database (8.4x), all at a load average of about 7.
+The wall figures move with the load (earlier runs of the same code: 90 s
+and 133 s at load 9 and 12.5, CPU 21.5 s): the simulator (one thread,
+about 10 us of CPU per exported record) and PostgreSQL wait for a core
+like everything else, so the CPU figure is the steadier one. The
+simulator's bulk load (not timed) takes 3 to 6 minutes per million.
 """
 
 from __future__ import annotations
