@@ -30,8 +30,9 @@ pickle spills). Now (key-ordered export, 100-key lookups made one at a
 time, findings streamed to the store): full sweep 31.1 s, 64,300 rows/s
 (this process's CPU 17.6 s), incremental 4.0 s (CPU 1.1 s), reladiff 3.7 s
 on the same data in one database (8.4x), all at a load average of about 7.
-The wall figures move with the load (earlier runs of the same code: 90 s
-and 133 s at load 9 and 12.5, CPU 21.5 s): the simulator (one thread,
+The wall figures move with the load (two runs an hour earlier, before the
+last tuning of threads: 90 s and 133 s at load 9 and 12.5, CPU 21.5 s;
+incremental 9.7 s and 8.0 s): the simulator (one thread,
 about 10 us of CPU per exported record) and PostgreSQL wait for a core
 like everything else, so the CPU figure is the steadier one. The
 simulator's bulk load (not timed) takes 3 to 6 minutes per million.
