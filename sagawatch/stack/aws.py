@@ -12,6 +12,8 @@ import os
 import httpx
 from moto.server import ThreadedMotoServer
 
+from sagawatch.stack.moto_fixes import install_moto_fixes
+
 #: moto config switches: run ASL for real, and never look for Docker to run Lambda code.
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
@@ -27,6 +29,7 @@ class MotoServer:
     def start(self) -> str:
         # werkzeug logs one line per request to stderr; the stack's own output is what operators read.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        install_moto_fixes()
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
