@@ -99,13 +99,15 @@ def diff_keys(
     wanted = sorted({k for k in keys if in_key_range(k, key_from, key_to)})
     batches = iter(wanted)
     while batch := list(islice(batches, batch_size)):
+        # Each batch is read whole first (bounded by batch_size), so a source's connection is released
+        # before anything below can raise.
         aurora_by_key: dict[str, Record] = {}
-        for record in aurora_get_many(batch):
+        for record in list(aurora_get_many(batch)):
             if record.key in aurora_by_key:
                 raise SourceOrderError(f"aurora: key {record.key!r} returned twice")
             aurora_by_key[record.key] = record
         saas_by_key: dict[str, list[Record]] = {}
-        for record in saas_get_many(batch):
+        for record in list(saas_get_many(batch)):
             saas_by_key.setdefault(record.key, []).append(record)
         for key in batch:
             a = aurora_by_key.get(key)
