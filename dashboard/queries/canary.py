@@ -27,7 +27,33 @@ WINDOW = timedelta(hours=1)
 #: Per-invocation samples fed to the judge, per version (the newest): bounds the page's work.
 SAMPLE_LIMIT = 20_000
 COMPENSATIONS_METRIC = "SagaCompensations"
-_FAILED = "(status IS NOT NULL AND status <> 'success') OR error_type IS NOT NULL"
+#: What the Lambda runtime writes for an invocation that failed (``alarms.canary.report_lines``,
+#: ``is_unhandled_error``): an unhandled exception in text or JSON log format, or a timeout.
+_UNHANDLED = (
+    "(e.raw LIKE '[ERROR] %%' OR e.raw ~ '^\\S+ \\S+ Task timed out after '"
+    " OR (e.raw LIKE '{%%' AND e.raw LIKE '%%\"errorType\"%%' AND e.raw LIKE '%%\"errorMessage\"%%'))"
+)
+#: An invocation failed when its REPORT says so or when, between its START and its REPORT in its
+#: stream, the runtime wrote an unhandled error: Lambda puts ``Status: error`` on the REPORT only when
+#: the runtime itself failed, not when the handler raised. The same rule as the CLI's log source, so
+#: the page and ``sagawatch canary judge`` count the same failures. Lambda runs 15 minutes at most:
+#: the time bounds let PostgreSQL skip the other days' partitions.
+_FAILED = (
+    "((i.status IS NOT NULL AND i.status <> 'success') OR i.error_type IS NOT NULL OR EXISTS ("
+    " SELECT 1 FROM log_lines s JOIN log_lines e ON e.log_group = s.log_group"
+    " AND e.log_stream = s.log_stream AND e.seq > s.seq"
+    " WHERE s.request_id = i.request_id AND s.log_group = i.log_group AND s.log_stream = i.log_stream"
+    " AND s.kind = 'platform' AND s.raw LIKE 'START %%' AND s.seq < i.seq"
+    " AND s.ts BETWEEN i.ts - interval '16 minutes' AND i.ts"
+    " AND e.seq < i.seq AND e.ts BETWEEN i.ts - interval '16 minutes' AND i.ts + interval '1 minute'"
+    f" AND {_UNHANDLED}))"
+)
+#: The function's invocations of the two versions in the window, each with whether it failed.
+_JUDGED = (
+    f"SELECT i.ts, i.function_version AS version, i.duration_ms, {_FAILED} AS failed FROM invocations i"
+    " WHERE i.function_name = %(fn)s AND i.function_version = ANY(%(versions)s)"
+    " AND i.ts >= now() - %(window)s"
+)
 
 
 class CanaryFunction(BaseModel):
@@ -104,12 +130,11 @@ def version_series(
     """
     rows = fetch_all(
         conn,
-        "WITH inv AS ("
-        f" SELECT date_trunc('minute', ts) AS minute, function_version AS version, count(*) AS invocations,"
-        f" count(*) FILTER (WHERE {_FAILED}) AS errors,"
+        f"WITH judged AS ({_JUDGED}), inv AS ("
+        " SELECT date_trunc('minute', ts) AS minute, version, count(*) AS invocations,"
+        " count(*) FILTER (WHERE failed) AS errors,"
         f"{_PERCENTILES if durations else _NO_PERCENTILES}"
-        " FROM invocations WHERE function_name = %(fn)s AND function_version = ANY(%(versions)s)"
-        " AND ts >= now() - %(window)s GROUP BY 1, 2),"
+        " FROM judged GROUP BY 1, 2),"
         " comp AS ("
         " SELECT date_trunc('minute', ts) AS minute, dimensions ->> 'version' AS version, sum(sum) AS n"
         " FROM metric_points WHERE name = %(metric)s AND dimensions ->> 'version' = ANY(%(versions)s)"
@@ -130,10 +155,8 @@ def version_series(
 def _samples(conn: Conn, function: str, version: str, window: timedelta) -> dict[str, list[float]]:
     rows = fetch_all(
         conn,
-        f"SELECT ({_FAILED}) AS failed, duration_ms FROM invocations"
-        " WHERE function_name = %s AND function_version = %s AND ts >= now() - %s"
-        " ORDER BY ts DESC LIMIT %s",
-        (function, version, window, SAMPLE_LIMIT),
+        f"{_JUDGED} ORDER BY i.ts DESC LIMIT %(limit)s",
+        {"fn": function, "versions": [version], "window": window, "limit": SAMPLE_LIMIT},
     )
     return {
         ERROR_RATE: [1.0 if r["failed"] else 0.0 for r in rows],

@@ -84,6 +84,49 @@ def invocations(
         )
 
 
+def logged_invocations(
+    conn: psycopg.Connection[Any],
+    version: str,
+    count: int,
+    *,
+    raising_every: int = 0,
+    function: str = "fx-canary",
+) -> None:
+    """``count`` invocations of ``function`` at ``version`` with their lines as Lambda writes them
+    (START, the handler's lines, END, a REPORT without a status), in one stream: every
+    ``raising_every``-th handler raised (the runtime's ``[ERROR]`` line); the others log a handled
+    error of their own (``"level": "ERROR"``), which is no failure."""
+    group, stream = f"/aws/lambda/{function}", f"2026/11/24/[{version}]0123abcd"
+    seq = 0
+    for i in range(count):
+        ts = now() - timedelta(seconds=5 + i * 20)
+        request_id = f"req-{version}-{i}"
+        raised = bool(raising_every) and i % raising_every == 0
+        handler_line = (
+            "[ERROR] InjectedDefect: injected defect\rTraceback (most recent call last):"
+            if raised
+            else json.dumps(
+                {"level": "ERROR", "message": "retrying the read", "function_request_id": request_id}
+            )
+        )
+        lines = [
+            ("platform", request_id, f"START RequestId: {request_id} Version: {version}"),
+            ("text" if raised else "json", None if raised else request_id, handler_line),
+            ("platform", request_id, f"END RequestId: {request_id}"),
+            ("platform", request_id, f"REPORT RequestId: {request_id}\tDuration: 12.00 ms"),
+        ]
+        for kind, line_request, raw in lines:
+            insert(
+                conn, "log_lines", ts=ts, log_group=group, log_stream=stream, seq=seq, kind=kind,
+                function_name=function, function_version=version, request_id=line_request, raw=raw,
+            )  # fmt: skip
+            seq += 1
+        insert(
+            conn, "invocations", ts=ts, log_group=group, log_stream=stream, seq=seq - 1,
+            function_name=function, function_version=version, request_id=request_id, duration_ms=12.0,
+        )  # fmt: skip
+
+
 def step(
     conn: psycopg.Connection[Any], saga_id: str, seq: int, name: str, status: str, error: str | None = None
 ) -> None:

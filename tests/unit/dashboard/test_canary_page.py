@@ -43,6 +43,23 @@ def test_a_defective_canary_fails_with_both_versions_side_by_side(
     assert worst.result.verdict.value == "FAIL"
 
 
+def test_a_handler_that_raised_counts_as_failed_though_its_report_says_nothing(
+    open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
+) -> None:
+    """Lambda's REPORT carries no status when the handler raised: the runtime's ``[ERROR]`` line
+    between START and REPORT is what fails the call (as for ``sagawatch canary judge``), while an
+    error the handler logged and handled is no failure."""
+    seed.logged_invocations(audit_conn, "1", 40)
+    seed.logged_invocations(audit_conn, "2", 40, raising_every=4)
+
+    at = open_page("canary")
+
+    assert not at.exception
+    assert at.error and "FAIL" in at.error[0].value
+    sides = at.dataframe[1].value
+    assert list(sides["errors"]) == [0, 10]
+
+
 def test_a_healthy_canary_passes(
     open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
 ) -> None:
@@ -53,6 +70,24 @@ def test_a_healthy_canary_passes(
 
     assert not at.exception
     assert at.success and "PASS" in at.success[0].value
+
+
+def test_a_link_naming_a_function_opens_its_canary(
+    open_page: Callable[..., AppTest], audit_conn: psycopg.Connection[Any]
+) -> None:
+    """``/canary?function=NAME`` (a link in an alarm's message) picks that canary, not the first one."""
+    for function in ("fx-a-healthy", "fx-b-defective"):
+        seed.invocations(audit_conn, "1", 30, function=function)
+        seed.invocations(
+            audit_conn, "2", 30, failing_every=2 if "defective" in function else 0, function=function
+        )
+
+    at = open_page("canary", function="fx-b-defective")
+
+    assert not at.exception
+    assert at.selectbox[0].value == "fx-b-defective"
+    assert at.error and "FAIL" in at.error[0].value
+    assert "Roll back v2" in [b.label for b in at.button]
 
 
 def test_too_few_invocations_say_not_enough_data(
