@@ -6,15 +6,22 @@ after creating its support user an hour ago (the saga engine's fault hook), so i
 (Debian's, driven by Playwright) checks what a person would: the overview shows the stuck saga and a
 non-empty DLQ; clicking through reaches the saga's timeline and its trace waterfall; the saga's page
 opened from its URL (a deep link) compensates it after a confirmation, and the support user is gone;
-a redrive from the queues page (fault cleared) empties the DLQ. Each page is saved as a screenshot
-under the test's own folder (``screenshots``).
+a redrive from the queues page (fault cleared) empties the DLQ. Meanwhile a customer is read through
+the API front with the template's canary of ``sw-customer-read`` raised to half the traffic (its v2
+fails ``CanaryDefectRate`` of its calls, test faults being on); the stack's collectors pick the
+invocations up, the overview's canary tile says FAIL, the canary page (through the tile) says FAIL
+for v2, and "Roll back" takes v2's weight off the alias ``live``, read back over boto3. Each page is
+saved as a screenshot under the test's own folder (``screenshots``).
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +33,7 @@ import pytest
 from sagawatch.aws import aws_session
 from tests.browser.conftest import FIRST_RENDER_MS, metric_value, shot
 from tests.polling import eventually
-from tests.stack.conftest import RunningStack, start_stack, stop_stack
+from tests.stack.conftest import SAGAWATCH, RunningStack, start_stack, stop_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -35,6 +42,13 @@ CUST_NO = "CBT0002"
 CORRELATION_ID = "bt-dlq-corr-1"
 JOBS_DLQ = "sw-async-jobs-dlq"
 OPERATOR = "browser-test"
+CANARY = "sw-customer-read"
+CANARY_CUST_NO = "CBT0003"
+#: Reads at half weight: about 80 reach v2, of which about 24 fail (the judge wants 20 a side).
+CANARY_READS = 160
+#: The canary traffic ends by then however slow the machine (it has the whole journey to run in).
+CANARY_TRAFFIC_S = 90.0
+FAILED = "failed"
 #: Who acts, and a quicker beat than the defaults (collect every 5 s, refresh every 5 s) so that
 #: what the test does shows on the page sooner.
 STACK_ENV = {
@@ -152,11 +166,51 @@ def _saga_status(stack: RunningStack) -> str | None:
     return str(row[0]) if row else None
 
 
+def _canary_reads(stack: RunningStack) -> Counter[str]:
+    """A customer read ``CANARY_READS`` times at canary weight 0.5; answers counted by the version
+    that served them (``X-Function-Version``), failures (the API front's 502) as ``failed``."""
+    with psycopg.connect(str(stack.info["aurora_url"]), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO customer (cust_no, family_name, given_name, email) VALUES (%s, %s, %s, %s)",
+            (CANARY_CUST_NO, "Sato", "Hana", "hana@example.com"),
+        )
+    raised = subprocess.run(
+        [*SAGAWATCH, "canary", "set", CANARY, "--weight", "0.5"],
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert raised.returncode == 0, raised.stdout + raised.stderr
+    time.sleep(1.2)  # the runtime re-reads an alias after 1 s, as Lambda's front ends do
+    seen: Counter[str] = Counter()
+    deadline = time.monotonic() + CANARY_TRAFFIC_S
+    with httpx.Client(base_url=str(stack.info["api_endpoint"]), timeout=15, trust_env=False) as http:
+        for _ in range(CANARY_READS):
+            if time.monotonic() > deadline:
+                break
+            answer = http.get(f"/customers/{CANARY_CUST_NO}")
+            seen[
+                answer.headers.get("x-function-version", FAILED) if answer.status_code == 200 else FAILED
+            ] += 1
+    return seen
+
+
+def _canary_alias(stack: RunningStack) -> dict[str, Any]:
+    aws = str(stack.info["aws_endpoint"])
+    lam: Any = aws_session(str(stack.info["region"]), aws).client("lambda", endpoint_url=aws)
+    return dict(lam.get_alias(FunctionName=CANARY, Name="live"))
+
+
 def test_an_operator_finds_the_stuck_saga_compensates_it_and_redrives_the_dlq(
     stack: RunningStack, dashboard_url: str, browser_page: Any, screenshots: Path
 ) -> None:
     page = browser_page
     phase = Phases()
+    canary = ThreadPoolExecutor(max_workers=1, thread_name_prefix="canary-reads")
+    canary_reads: Future[Counter[str]] = canary.submit(_canary_reads, stack)  # runs while the journey goes on
+    canary.shutdown(wait=False)
     _set_membership_errors(stack, 1.0)
     try:
         _send_a_failing_job(stack)  # dead-lettered after a few backoffs, while the journey goes on
@@ -233,5 +287,31 @@ def test_an_operator_finds_the_stuck_saga_compensates_it_and_redrives_the_dlq(
         logged = conn.execute("SELECT operator, action, target, status FROM dashboard_actions").fetchall()
     assert (OPERATOR, "saga compensate", STUCK_SAGA, "succeeded") in logged
     assert (OPERATOR, "jobs redrive", JOBS_DLQ, "succeeded") in logged
-    assert len(list(screenshots.glob("*.png"))) == 7
-    phase(f"overview after ({datetime.now(UTC):%H:%M:%S})")
+    phase("overview after")
+
+    # The canary: v2 failed about a third of the reads; the overview's tile says so, and its page.
+    served = canary_reads.result(timeout=CANARY_TRAFFIC_S)
+    assert served["2"] + served[FAILED] >= 40 and served[FAILED] >= 5, served
+    assert _canary_alias(stack)["RoutingConfig"]["AdditionalVersionWeights"] == {"2": 0.5}
+    eventually(
+        lambda: metric_value(page, "Canary") == "FAIL", timeout_s=45, interval_s=0.5, what="canary tile"
+    )
+    page.get_by_role("link", name="Open Canary").click()
+    page.get_by_role("heading", name="Canary", exact=True).wait_for()
+    page.get_by_text("Verdict for v2 against v1: FAIL").wait_for()
+    shot(page, screenshots, "8-canary-fail")
+    page.get_by_role("button", name="Roll back v2").click()
+    page.get_by_text(f"sagawatch canary rollback {CANARY}").wait_for()
+    page.get_by_role("button", name="Confirm").click()
+    done = page.get_by_text("Roll back v2: done").first
+    done.wait_for(timeout=90_000)
+    done.scroll_into_view_if_needed()
+    shot(page, screenshots, "9-canary-rolled-back")
+    alias = _canary_alias(stack)
+    assert alias["FunctionVersion"] == "1"
+    assert "2" not in ((alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}), alias
+    with psycopg.connect(str(stack.info["audit_url"])) as conn:
+        logged = conn.execute("SELECT operator, action, target, status FROM dashboard_actions").fetchall()
+    assert (OPERATOR, "canary rollback", CANARY, "succeeded") in logged
+    assert len(list(screenshots.glob("*.png"))) == 9
+    phase(f"canary ({datetime.now(UTC):%H:%M:%S})")
