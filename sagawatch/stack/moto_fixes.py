@@ -8,16 +8,28 @@ returned one entry per datum, at a cost that grows with the square of the data p
 sagas one call took over 45 s, and the collectors, which list metrics every pass, kept an idle
 stack at two thirds of a core. Listing here is one pass with a set, and answers as CloudWatch does.
 
+``GetMetricData``: moto compares every datum in the time range with every query in every period,
+and, when a query names dimensions, forgets to compare the namespace. With 20,000 data in the
+collectors' 15-minute window one collector pass took 40 s. Here each query is answered by moto's
+own code over the data of its namespace and metric name only, grouped once per call: the same
+statistics, the namespace respected, and a pass that costs the data once rather than once per query.
+
 Only effective where moto runs in this process (``sagawatch up``, the tests); idempotent.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 _lock = threading.Lock()
 _installed = False
+#: The data ``get_all_metrics`` gives while one query of ``GetMetricData`` is answered (per thread:
+#: moto serves requests on several).
+_only = threading.local()
 
 
 def _metric_key(datum: Any) -> tuple[str, str, frozenset[tuple[str, str]]]:
@@ -48,8 +60,45 @@ def list_unique_metrics(
     return listed
 
 
+def _all_metrics_or_only(original: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any]]:
+    def get_all_metrics(self: Any) -> list[Any]:
+        only: list[Any] | None = getattr(_only, "data", None)
+        return only if only is not None else original(self)
+
+    return get_all_metrics
+
+
+def _metric_data_per_query(original: Callable[..., list[dict[str, Any]]]) -> Callable[..., Any]:
+    def get_metric_data(
+        self: Any,
+        queries: list[dict[str, Any]],
+        start_time: datetime,
+        end_time: datetime,
+        scan_by: str = "TimestampAscending",
+    ) -> list[dict[str, Any]]:
+        if not queries or any("MetricStat" not in query for query in queries):
+            # Expressions refer to other queries' ids: those calls go to moto as they came.
+            return original(self, queries, start_time, end_time, scan_by)
+        start, end = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
+        grouped: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for datum in self.get_all_metrics():
+            if start <= datum.timestamp < end:
+                grouped[(datum.namespace, datum.name)].append(datum)
+        results: list[dict[str, Any]] = []
+        for query in queries:
+            metric = query["MetricStat"]["Metric"]
+            _only.data = grouped.get((metric["Namespace"], metric["MetricName"]), [])
+            try:
+                results.extend(original(self, [query], start_time, end_time, scan_by))
+            finally:
+                _only.data = None
+        return results
+
+    return get_metric_data
+
+
 def install_moto_fixes() -> None:
-    """Replace moto's ``ListMetrics`` filtering with :func:`list_unique_metrics`; idempotent."""
+    """Replace moto's ``ListMetrics`` filtering and wrap its ``GetMetricData``; idempotent."""
     global _installed
     with _lock:
         if _installed:
@@ -57,4 +106,8 @@ def install_moto_fixes() -> None:
         from moto.cloudwatch.models import CloudWatchBackend
 
         setattr(CloudWatchBackend, "get_filtered_metrics", list_unique_metrics)  # noqa: B010
+        every = _all_metrics_or_only(CloudWatchBackend.get_all_metrics)
+        setattr(CloudWatchBackend, "get_all_metrics", every)  # noqa: B010
+        per_query = _metric_data_per_query(CloudWatchBackend.get_metric_data)
+        setattr(CloudWatchBackend, "get_metric_data", per_query)  # noqa: B010
         _installed = True

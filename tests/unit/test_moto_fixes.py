@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -63,3 +63,70 @@ def test_each_metric_is_listed_once_however_many_data_were_put(cloudwatch: Any) 
     assert _listed(cloudwatch, MetricName="Errors", Dimensions=[{"Name": "version", "Value": "2"}]) == [
         ("Errors", two)
     ]
+
+
+def _stat(query_id: str, namespace: str, name: str, dimensions: dict[str, str], stat: str) -> dict[str, Any]:
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": namespace,
+                "MetricName": name,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+            },
+            "Period": 60,
+            "Stat": stat,
+        },
+    }
+
+
+def test_metric_data_gives_each_query_the_statistics_of_its_own_metric_per_period(cloudwatch: Any) -> None:
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    v1 = [{"Name": "function", "Value": "fx"}, {"Name": "version", "Value": "1"}]
+    v2 = [{"Name": "function", "Value": "fx"}, {"Name": "version", "Value": "2"}]
+    data = [
+        ("metrics-a", "Duration", v1, 0, 10.0),
+        ("metrics-a", "Duration", v1, 0, 30.0),
+        ("metrics-a", "Duration", v1, 1, 5.0),
+        ("metrics-a", "Duration", v2, 0, 100.0),
+        ("metrics-b", "Duration", v1, 0, 7.0),  # same name and dimensions, another namespace
+    ]
+    for namespace, name, dimensions, offset, value in data:
+        cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[
+                {
+                    "MetricName": name,
+                    "Dimensions": dimensions,
+                    "Value": value,
+                    "Timestamp": minute + timedelta(minutes=offset, seconds=5),
+                }
+            ],
+        )
+    as_dict = {"function": "fx", "version": "1"}
+    answer = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            _stat("a_sum", "metrics-a", "Duration", as_dict, "Sum"),
+            _stat("a_max", "metrics-a", "Duration", as_dict, "Maximum"),
+            _stat("a_v2", "metrics-a", "Duration", {"function": "fx", "version": "2"}, "SampleCount"),
+            _stat("b_sum", "metrics-b", "Duration", as_dict, "Sum"),
+        ],
+        StartTime=minute,
+        EndTime=minute + timedelta(minutes=2),
+        ScanBy="TimestampAscending",
+    )
+    got = {r["Id"]: r["Values"] for r in answer["MetricDataResults"]}
+    assert got == {"a_sum": [40.0, 5.0], "a_max": [30.0, 5.0], "a_v2": [1.0], "b_sum": [7.0]}
+
+    # A call with an expression goes to moto as it came (expressions name other queries), and answers.
+    v2_dict = {"function": "fx", "version": "2"}
+    with_expression = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            _stat("v2", "metrics-a", "Duration", v2_dict, "Sum"),
+            {"Id": "same", "Expression": "v2"},
+        ],
+        StartTime=minute,
+        EndTime=minute + timedelta(minutes=2),
+    )
+    assert {r["Id"] for r in with_expression["MetricDataResults"]} == {"v2", "same"}
+    assert [r["Values"] for r in with_expression["MetricDataResults"] if r["Id"] == "v2"] == [[100.0]]
