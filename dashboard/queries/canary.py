@@ -48,12 +48,17 @@ _FAILED = (
     " AND e.seq < i.seq AND e.ts BETWEEN i.ts - interval '16 minutes' AND i.ts + interval '1 minute'"
     f" AND {_UNHANDLED}))"
 )
-#: The function's invocations of the two versions in the window, each with whether it failed.
-_JUDGED = (
-    f"SELECT i.ts, i.function_version AS version, i.duration_ms, {_FAILED} AS failed FROM invocations i"
-    " WHERE i.function_name = %(fn)s AND i.function_version = ANY(%(versions)s)"
-    " AND i.ts >= now() - %(window)s"
-)
+
+
+def _judged(failures: bool = True) -> str:
+    """The function's invocations of the versions in the window, each with whether it failed (NULL
+    when ``failures`` is off: the per-invocation look at the log lines is most of a query's cost)."""
+    return (
+        f"SELECT i.ts, i.function_version AS version, i.duration_ms,"
+        f" {_FAILED if failures else 'NULL::boolean'} AS failed FROM invocations i"
+        " WHERE i.function_name = %(fn)s AND i.function_version = ANY(%(versions)s)"
+        " AND i.ts >= now() - %(window)s"
+    )
 
 
 class CanaryFunction(BaseModel):
@@ -68,13 +73,16 @@ class VersionPoint(BaseModel):
     minute: datetime
     version: str
     invocations: int
-    errors: int
+    #: None when not counted (``version_series(counts_only=True)``).
+    errors: int | None
     p50_ms: float | None
     p99_ms: float | None
     compensations: float | None
 
     @property
-    def error_rate(self) -> float:
+    def error_rate(self) -> float | None:
+        if self.errors is None:
+            return None
         return self.errors / self.invocations if self.invocations else 0.0
 
     @property
@@ -121,19 +129,20 @@ _NO_PERCENTILES = " NULL::float8 AS p50_ms, NULL::float8 AS p99_ms"
 
 
 def version_series(
-    conn: Conn, pick: CanaryFunction, window: timedelta = WINDOW, *, durations: bool = True
+    conn: Conn, pick: CanaryFunction, window: timedelta = WINDOW, *, counts_only: bool = False
 ) -> list[VersionPoint]:
     """Per minute and version: invocations, errors, p50/p99 duration and compensations (when emitted).
 
-    ``durations=False`` leaves the percentiles out (the sort behind them is most of the query's cost)
-    for callers that only need the counts, such as the overview's verdict.
+    ``counts_only`` leaves out the percentiles and the errors (the sort and the look at each
+    invocation's log lines are most of the query's cost) for callers that need only the invocation
+    and compensation counts, such as the overview's verdict.
     """
     rows = fetch_all(
         conn,
-        f"WITH judged AS ({_JUDGED}), inv AS ("
+        f"WITH judged AS ({_judged(failures=not counts_only)}), inv AS ("
         " SELECT date_trunc('minute', ts) AS minute, version, count(*) AS invocations,"
-        " count(*) FILTER (WHERE failed) AS errors,"
-        f"{_PERCENTILES if durations else _NO_PERCENTILES}"
+        f" {'NULL::int8' if counts_only else 'count(*) FILTER (WHERE failed)'} AS errors,"
+        f"{_NO_PERCENTILES if counts_only else _PERCENTILES}"
         " FROM judged GROUP BY 1, 2),"
         " comp AS ("
         " SELECT date_trunc('minute', ts) AS minute, dimensions ->> 'version' AS version, sum(sum) AS n"
@@ -155,7 +164,7 @@ def version_series(
 def _samples(conn: Conn, function: str, version: str, window: timedelta) -> dict[str, list[float]]:
     rows = fetch_all(
         conn,
-        f"{_JUDGED} ORDER BY i.ts DESC LIMIT %(limit)s",
+        f"{_judged()} ORDER BY i.ts DESC LIMIT %(limit)s",
         {"fn": function, "versions": [version], "window": window, "limit": SAMPLE_LIMIT},
     )
     return {
@@ -177,7 +186,7 @@ def verdict(
     ``points`` are the page's ``version_series`` when it has them already (saves the query).
     """
     if points is None:
-        points = version_series(conn, pick, window, durations=False)
+        points = version_series(conn, pick, window, counts_only=True)
     sides = []
     for version in (pick.baseline, pick.canary):
         samples = _samples(conn, pick.function, version, window)

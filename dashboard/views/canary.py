@@ -72,7 +72,7 @@ def _side_by_side(points: list[VersionPoint], judged: CanaryVerdict) -> None:
     for version, role in ((judged.baseline, "baseline"), (judged.canary, "canary")):
         mine = [p for p in points if p.version == version]
         invocations = sum(p.invocations for p in mine)
-        errors = sum(p.errors for p in mine)
+        errors = sum(p.errors or 0 for p in mine)
         side = None if duration is None else getattr(duration, role)
         rows.append(
             {
