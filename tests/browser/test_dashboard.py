@@ -30,6 +30,8 @@ import httpx
 import psycopg
 import pytest
 
+from instrumented_app.handlers.canary_release import ALIAS, VERSION_HEADER
+from instrumented_app.handlers.canary_release import FUNCTION as CANARY
 from sagawatch.aws import aws_session
 from tests.browser.conftest import FIRST_RENDER_MS, metric_value, shot
 from tests.polling import eventually
@@ -42,7 +44,6 @@ CUST_NO = "CBT0002"
 CORRELATION_ID = "bt-dlq-corr-1"
 JOBS_DLQ = "sw-async-jobs-dlq"
 OPERATOR = "browser-test"
-CANARY = "sw-customer-read"
 CANARY_CUST_NO = "CBT0003"
 #: Reads at half weight: about 80 reach v2, of which about 24 fail (the judge wants 20 a side).
 CANARY_READS = 160
@@ -191,19 +192,18 @@ def _canary_reads(stack: RunningStack) -> Counter[str]:
             if time.monotonic() > deadline:
                 break
             answer = http.get(f"/customers/{CANARY_CUST_NO}")
-            seen[
-                answer.headers.get("x-function-version", FAILED) if answer.status_code == 200 else FAILED
-            ] += 1
+            served_by = answer.headers.get(VERSION_HEADER, FAILED)
+            seen[served_by if answer.status_code == 200 else FAILED] += 1
     return seen
 
 
 def _canary_alias(stack: RunningStack) -> dict[str, Any]:
     aws = str(stack.info["aws_endpoint"])
     lam: Any = aws_session(str(stack.info["region"]), aws).client("lambda", endpoint_url=aws)
-    return dict(lam.get_alias(FunctionName=CANARY, Name="live"))
+    return dict(lam.get_alias(FunctionName=CANARY, Name=ALIAS))
 
 
-def test_an_operator_finds_the_stuck_saga_compensates_it_and_redrives_the_dlq(
+def test_an_operator_compensates_the_stuck_saga_redrives_the_dlq_and_rolls_back_the_failing_canary(
     stack: RunningStack, dashboard_url: str, browser_page: Any, screenshots: Path
 ) -> None:
     page = browser_page
