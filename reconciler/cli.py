@@ -15,12 +15,12 @@ import psycopg
 import typer
 
 from reconciler.config import EndpointError, ReconcileSettings, resolve_endpoints
-from reconciler.lock import RunLocked, run_lock
+from reconciler.lock import RunLocked
 from reconciler.mapping import MAPPINGS
 from reconciler.report import ReportFormat, write_report
 from reconciler.run import Mode, RunOptions, RunResult
 from reconciler.store import AuditStore
-from reconciler.wiring import open_reconciler
+from reconciler.wiring import reconcile_once
 from sagawatch.redact import redact
 from sagawatch.settings import get_settings
 from sagawatch.stack_info import StackInfo
@@ -78,11 +78,7 @@ def reconcile(
     base = get_settings()
     try:
         endpoints = resolve_endpoints(base, settings, StackInfo.read(base.stack_file))
-        with (
-            run_lock(endpoints.audit_url, wait_s=settings.lock_wait_s),
-            open_reconciler(endpoints, settings, systems) as reconciler,
-        ):
-            result = reconciler.run(options)
+        result = reconcile_once(endpoints, settings, options, lock_wait_s=settings.lock_wait_s)
     except (EndpointError, RunLocked) as exc:
         _fail(str(exc))
     except Exception as exc:  # the exit code must say "error" whatever broke, with secrets out

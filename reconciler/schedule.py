@@ -13,11 +13,11 @@ from __future__ import annotations
 import threading
 
 from reconciler.config import ReconcileSettings, resolve_endpoints
-from reconciler.lock import RunLocked, run_lock
+from reconciler.lock import RunLocked
 from reconciler.mapping import MAPPINGS
 from reconciler.metrics import publish_open_findings
 from reconciler.run import Mode, RunOptions, RunResult, logger
-from reconciler.wiring import open_reconciler
+from reconciler.wiring import reconcile_once
 from sagawatch.aws import aws_session
 from sagawatch.redact import redact
 from sagawatch.settings import Settings
@@ -77,11 +77,7 @@ class ReconcileSchedule:
             stale_tolerance=self.reconcile_settings.stale_tolerance,
         )
         try:
-            with (
-                run_lock(self.endpoints.audit_url),
-                open_reconciler(self.endpoints, self.reconcile_settings, systems) as reconciler,
-            ):
-                result = reconciler.run(options)
+            result = reconcile_once(self.endpoints, self.reconcile_settings, options)
         except RunLocked:
             self.skipped += 1
             return None

@@ -1,7 +1,8 @@
 """Build a ``Reconciler`` from endpoints: one ``httpx.Client`` per SaaS, the Aurora source, the store.
 
-The CLI and the scheduler both call ``open_reconciler``; tests build a
-``Reconciler`` from the same parts when they need to reach inside.
+The CLI, the scheduler in ``sagawatch up`` and the scheduled Lambda function
+all call ``reconcile_once`` (one run under the cross-process run lock); tests
+build a ``Reconciler`` from the same parts when they need to reach inside.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from contextlib import ExitStack, contextmanager
 import httpx
 
 from reconciler.config import EndpointError, Endpoints, ReconcileSettings
+from reconciler.lock import run_lock
 from reconciler.mapping import MAPPINGS
-from reconciler.run import Reconciler
+from reconciler.run import Reconciler, RunOptions, RunResult
 from reconciler.sources.aurora import AuroraSource
 from reconciler.sources.base import Source
 from reconciler.sources.http import RetryPolicy
@@ -65,3 +67,18 @@ def open_reconciler(
             return saas_writer(system, clients[system], retry=retry)
 
         yield Reconciler(AuroraSource(endpoints.aurora_url), sources, AuditStore(endpoints.audit_url), writer)
+
+
+def reconcile_once(
+    endpoints: Endpoints, settings: ReconcileSettings, options: RunOptions, *, lock_wait_s: float = 0.0
+) -> RunResult:
+    """One run under the run lock; ``RunLocked`` when another run keeps it past ``lock_wait_s``.
+
+    The one path every caller takes, so a run started by cron, by an operator, by
+    ``sagawatch up`` or by EventBridge Scheduler behaves the same and never overlaps another.
+    """
+    with (
+        run_lock(endpoints.audit_url, wait_s=lock_wait_s),
+        open_reconciler(endpoints, settings, options.systems) as reconciler,
+    ):
+        return reconciler.run(options)
