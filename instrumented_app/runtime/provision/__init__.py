@@ -13,7 +13,9 @@ What moto 5.2.5's CloudFormation gets wrong, and what is done about it:
 - API Gateway resources fail the stack -> not created; the API front serves them from the template.
 - ``AWS::Lambda::Alias``, ``AWS::SNS::Subscription``, ``AWS::SQS::QueuePolicy``,
   ``AWS::Logs::MetricFilter``, ``AWS::CloudWatch::Alarm`` are skipped with a warning, and
-  ``AWS::Lambda::Version`` / ``AWS::Events::EventBus`` get no physical id -> made with boto3.
+  ``AWS::Lambda::Version`` / ``AWS::Events::EventBus`` get no physical id, and
+  ``AWS::Scheduler::Schedule`` is unknown to it -> made with boto3 (schedules are made and checked
+  but never fire locally: moto's Scheduler only stores them).
 - A bucket's ``NotificationConfiguration`` is ignored -> put after the stack.
 - A state machine's ``DefinitionSubstitutions`` are ignored, and with ``execute_state_machine``
   on, the Step Functions API does not see machines CloudFormation made -> updated or created

@@ -314,6 +314,34 @@ def check_queue_policy(
     return problems
 
 
+def check_schedule(
+    clients: Clients, stack: DeployedStack, lid: str, props: dict[str, Any], _r: Any
+) -> list[str]:
+    found = clients.scheduler.get_schedule(
+        Name=stack.physical_id(lid), GroupName=props.get("GroupName", "default")
+    )
+    problems = _differs("ScheduleExpression", found.get("ScheduleExpression"), props["ScheduleExpression"])
+    problems += _differs(
+        "ScheduleExpressionTimezone",
+        found.get("ScheduleExpressionTimezone"),
+        props.get("ScheduleExpressionTimezone", "UTC"),
+    )
+    problems += _differs("State", found.get("State"), props.get("State", "ENABLED"))
+    problems += _differs("FlexibleTimeWindow", found.get("FlexibleTimeWindow"), props["FlexibleTimeWindow"])
+    target, declared = found.get("Target", {}), props["Target"]
+    for key in ("Arn", "RoleArn"):
+        problems += _differs(f"Target.{key}", target.get(key), declared[key])
+    problems += _differs("Target.Input", _json(target.get("Input")), _json(declared.get("Input")))
+    problems += _differs(
+        "Target.DeadLetterConfig.Arn",
+        target.get("DeadLetterConfig", {}).get("Arn"),
+        declared.get("DeadLetterConfig", {}).get("Arn"),
+    )
+    for key, value in declared.get("RetryPolicy", {}).items():
+        problems += _differs(f"Target.RetryPolicy.{key}", target.get("RetryPolicy", {}).get(key), int(value))
+    return problems
+
+
 CHECKS: dict[str, Check] = {
     "AWS::SQS::Queue": check_queue,
     "AWS::SQS::QueuePolicy": check_queue_policy,
@@ -332,6 +360,7 @@ CHECKS: dict[str, Check] = {
     "AWS::CloudWatch::Alarm": check_alarm,
     "AWS::S3::Bucket": check_bucket,
     "AWS::IAM::Role": check_role,
+    "AWS::Scheduler::Schedule": check_schedule,
 }
 
 

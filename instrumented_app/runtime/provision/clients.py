@@ -100,6 +100,10 @@ class Clients:
         return self.client("s3")
 
     @property
+    def scheduler(self) -> Any:
+        return self.client("scheduler")
+
+    @property
     def iam(self) -> Any:
         return self.client("iam")
 

@@ -227,6 +227,30 @@ def create_rule(
     return name, {"Arn": arn}
 
 
+_SCHEDULE_KEYS = (
+    "Description",
+    "GroupName",
+    "ScheduleExpression",
+    "ScheduleExpressionTimezone",
+    "FlexibleTimeWindow",
+    "State",
+    "StartDate",
+    "EndDate",
+    "KmsKeyArn",
+    "Target",
+)
+
+
+def create_schedule(
+    clients: Clients, logical_id: str, properties: dict[str, Any], resource: dict[str, Any], stack_name: str
+) -> Created:
+    """An EventBridge Scheduler schedule: CloudFormation's property names are the API's."""
+    name = properties.get("Name") or f"{stack_name}-{logical_id}"[:64]
+    request: dict[str, Any] = {key: properties[key] for key in _SCHEDULE_KEYS if key in properties}
+    arn = clients.scheduler.create_schedule(Name=name, **request)["ScheduleArn"]
+    return name, {"Arn": arn}
+
+
 CREATORS: dict[str, Creator] = {
     "AWS::Events::EventBus": create_event_bus,
     "AWS::Events::Rule": create_rule,
@@ -238,6 +262,7 @@ CREATORS: dict[str, Creator] = {
     "AWS::Logs::MetricFilter": create_metric_filter,
     "AWS::CloudWatch::Alarm": create_alarm,
     "AWS::Lambda::EventSourceMapping": create_event_source_mapping,
+    "AWS::Scheduler::Schedule": create_schedule,
 }
 
 

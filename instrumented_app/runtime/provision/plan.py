@@ -8,9 +8,11 @@ API doesn't contain any methods"), skips with only a warning ``AWS::Lambda::Alia
 ``AWS::SNS::Subscription``, ``AWS::Logs::MetricFilter``, ``AWS::CloudWatch::Alarm``
 and ``AWS::SQS::QueuePolicy``, and publishes ``AWS::Lambda::Version`` without a
 physical id (and a second one not at all when the function did not change); an
-``AWS::Events::EventBus`` it makes has no physical id either. Those are
-created directly, after the stack. API Gateway is the local API front's job: it serves
-the routes from the template, so nothing of it is created in moto.
+``AWS::Events::EventBus`` it makes has no physical id either; it does not know
+``AWS::Scheduler::Schedule`` (SAM's ``ScheduleV2`` events), though moto's
+Scheduler API does. Those are created directly, after the stack. API Gateway is
+the local API front's job: it serves the routes from the template, so nothing of
+it is created in moto.
 
 This module is pure: it only reads the translated template.
 """
@@ -55,6 +57,7 @@ DIRECT_TYPES = frozenset(
         "AWS::SQS::QueuePolicy",
         "AWS::Logs::MetricFilter",
         "AWS::CloudWatch::Alarm",
+        "AWS::Scheduler::Schedule",
     }
 )
 

@@ -57,6 +57,10 @@ def _delete_event_bus(clients: Clients, physical: str, props: dict[str, Any]) ->
     clients.events.delete_event_bus(Name=physical)
 
 
+def _delete_schedule(clients: Clients, physical: str, props: dict[str, Any]) -> None:
+    clients.scheduler.delete_schedule(Name=physical, GroupName=props.get("GroupName", "default"))
+
+
 #: Versions and queue policies go with their function or queue when the stack is deleted.
 DELETERS: dict[str, Deleter] = {
     "AWS::Events::Rule": _delete_rule,
@@ -67,6 +71,7 @@ DELETERS: dict[str, Deleter] = {
     "AWS::Logs::MetricFilter": _delete_metric_filter,
     "AWS::CloudWatch::Alarm": _delete_alarm,
     "AWS::Lambda::EventSourceMapping": _delete_mapping,
+    "AWS::Scheduler::Schedule": _delete_schedule,
 }
 
 
