@@ -6,46 +6,29 @@ Every assertion reads the resource back through the AWS API, as an operator's to
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from instrumented_app.runtime.provision import DeployedStack, ProvisioningError, provision
 from instrumented_app.runtime.provision.checks import check_stack
 from instrumented_app.runtime.provision.clients import Clients
 from instrumented_app.runtime.provision.plan import make_plan
 from instrumented_app.runtime.template import APP_TEMPLATE
-from sagawatch.stack.aws import MOTO_CONFIG
+from tests.unit.runtime.provision_moto import REGION, moto_server
+from tests.unit.runtime.provision_moto import aws_client as _client
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE_TEMPLATE = ROOT / "tests" / "stack" / "fixtures" / "runtime_template.yaml"
-REGION = "us-east-1"
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    # as `sagawatch up` configures it: ASL executes for real, Lambda never looks for Docker.
-    # moto's state and config are process-wide, shared by every server in this process: start
-    # from nothing, and put back what other tests in this process expect afterwards.
-    httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
-    before = httpx.get(f"{endpoint}/moto-api/config", timeout=10).json()
-    httpx.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10).raise_for_status()
-    yield endpoint
-    restore = {"stepfunctions": {"execute_state_machine": False}, **before}
-    httpx.post(f"{endpoint}/moto-api/config", json=restore, timeout=10).raise_for_status()
-    httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +39,6 @@ def app_stack(moto_endpoint: str) -> DeployedStack:
 @pytest.fixture(scope="module")
 def fixture_stack(moto_endpoint: str) -> DeployedStack:
     return provision(FIXTURE_TEMPLATE, endpoint_url=moto_endpoint, region=REGION, stack_name="fx")
-
-
-def _client(endpoint: str, service: str) -> Any:
-    make: Any = boto3.client  # any service name, so not the typed overloads
-    return make(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 # -- the app template ------------------------------------------------------------------------------
@@ -85,6 +57,27 @@ def test_app_diagnostics_function_and_its_log_group_exist(
     assert [(g["logGroupName"], g["retentionInDays"]) for g in groups["logGroups"]] == [
         ("/aws/lambda/sw-diagnostics", 14)
     ]
+
+
+def test_app_reconcile_schedules_target_sw_reconcile_with_their_modes(
+    app_stack: DeployedStack, moto_endpoint: str
+) -> None:
+    """Declared for AWS; locally made and read back but never fired (``sagawatch up`` reconciles)."""
+    scheduler = _client(moto_endpoint, "scheduler")
+    found = {
+        name: scheduler.get_schedule(Name=name) for name in ("sw-reconcile-hourly", "sw-reconcile-nightly")
+    }
+    assert {name: json.loads(s["Target"]["Input"]) for name, s in found.items()} == {
+        "sw-reconcile-hourly": {"mode": "incremental"},
+        "sw-reconcile-nightly": {"mode": "full"},
+    }
+    for schedule in found.values():
+        assert schedule["Target"]["Arn"] == app_stack.attributes["ReconcileFunction"]["Arn"]
+        assert schedule["Target"]["DeadLetterConfig"]["Arn"].endswith(":sw-reconcile-schedule-dlq")
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    config = _client(moto_endpoint, "lambda").get_function_configuration(FunctionName="sw-reconcile")
+    assert config["Handler"] == "instrumented_app.handlers.reconcile.handler"
+    assert set(config["Environment"]["Variables"]) >= {"DATABASE_URL", "AUDIT_DATABASE_URL"}
 
 
 def test_resolve_gives_the_function_arn_of_an_api_route(app_stack: DeployedStack) -> None:
