@@ -28,9 +28,12 @@ _STREAM_VERSION = re.compile(r"\[([^\]]+)\]")
 _PLATFORM = re.compile(r"^(START|END|REPORT) RequestId: ([0-9A-Za-z-]+)")
 _TIMEOUT = re.compile(r"^\S+ ([0-9A-Za-z-]+) Task timed out after")
 #: Lambda's default handler for plain ``logging``/print-with-prefix: ``[LEVEL]\ttime\trequest-id\tmessage``.
+#: Tab-separated: ``[ERROR] InjectedDefect: boom`` is not one (its "request id" would be "boom").
 _ROOT_HANDLER = re.compile(
-    r"^\[(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]\s+\S+\s+([0-9A-Za-z-]{8,})\s+(.*)$"
+    r"^\[(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]\t[^\t]+\t([0-9A-Za-z-]{8,})\t(.*)$", re.DOTALL
 )
+#: The runtime's line for an exception the handler let escape: ``[ERROR] KeyError: 'x'`` and the traceback.
+_UNHANDLED = re.compile(r"^\[ERROR\] ([A-Za-z_][\w.]*): ?([^\n]*)")
 _REQUIRED = frozenset(REQUIRED_LOG_FIELDS)
 #: Contract keys lifted into columns, in the order ``_parse_json`` unpacks them.
 _JSON_KEYS = (
@@ -237,6 +240,12 @@ def _parse_text(ctx: StreamContext, seq: int, ts: datetime, line: str) -> Parsed
         level, request_id, text = root.groups()
         return ParsedEvent(
             _text_row(ctx, seq, ts, line, "text", request_id=request_id, level=level, message=text)
+        )
+    unhandled = _UNHANDLED.match(line)
+    if unhandled:
+        error_type, text = unhandled.groups()
+        return ParsedEvent(
+            _text_row(ctx, seq, ts, line, "text", level="ERROR", message=f"{error_type}: {text}")
         )
     return ParsedEvent(_text_row(ctx, seq, ts, line, "text"))
 

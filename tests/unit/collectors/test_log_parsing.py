@@ -169,6 +169,25 @@ def test_lambda_root_handler_line_gets_level_and_request_id() -> None:
     )
 
 
+def test_an_unhandled_exception_line_is_an_error_without_a_made_up_request_id() -> None:
+    line = (
+        "[ERROR] InjectedDefect: injected defect (version 2)\nTraceback (most recent call last):\n"
+        '  File "/var/task/handler.py", line 3, in handler\n'
+    )
+    row = parse_event(CTX, 0, TS, line).row
+    assert (row.kind, row.level, row.request_id, row.message) == (
+        "text",
+        "ERROR",
+        None,
+        "InjectedDefect: injected defect (version 2)",
+    )
+
+
+def test_a_space_separated_bracket_line_is_not_read_as_the_root_handlers() -> None:
+    row = parse_event(CTX, 0, TS, "[INFO] loaded 0a1b2c3d-4e5f items fine").row
+    assert (row.level, row.request_id) == (None, None)
+
+
 def test_plain_print_is_kept_as_text() -> None:
     parsed = parse_event(CTX, 0, TS, "hello from print\n")
     assert parsed.row.kind == "text" and parsed.row.raw == "hello from print" and parsed.problem is None
