@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
+from types import FrameType
 from typing import Annotated
 
 import psycopg
@@ -25,7 +27,7 @@ def serve(
         str | None, typer.Option("--audit-url", help="The audit store; default: environment or stack.json.")
     ] = None,
 ) -> None:
-    """Start the dashboard against the audit store and print its URL; Ctrl-C stops it."""
+    """Start the dashboard against the audit store and print its URL; Ctrl-C (or SIGTERM) stops it."""
     settings = get_settings()
     try:
         target = url or audit_url()
@@ -43,11 +45,22 @@ def serve(
     except ServerStartError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+    stop_requested = threading.Event()
+
+    def _on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    # Handlers of our own rather than KeyboardInterrupt: a process started in the background by a
+    # script inherits SIGINT ignored, and Python then never raises KeyboardInterrupt at all.
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while server.running:  # until Ctrl-C or the Streamlit process ends
-            time.sleep(1.0)
-        typer.echo(f"the dashboard process ended; see {server.log_path}", err=True)
-    except KeyboardInterrupt:
-        typer.echo("stopping the dashboard")
+        while server.running and not stop_requested.wait(1.0):  # until a signal or Streamlit ends
+            pass
+        if stop_requested.is_set():
+            typer.echo("stopping the dashboard")
+        else:
+            typer.echo(f"the dashboard process ended; see {server.log_path}", err=True)
     finally:
         server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
