@@ -73,6 +73,24 @@ def shot(page: Any, folder: Path, name: str) -> Path:
     return path
 
 
+def scroll_to(locator: Any, attempts: int = 3) -> None:
+    """Bring what ``locator`` finds into view for a screenshot.
+
+    The dashboard refreshes itself every few seconds and Streamlit may replace the element between
+    finding and scrolling ("not attached to the DOM"); the locator finds the new one on a retry.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(attempts):
+        try:
+            locator.scroll_into_view_if_needed(timeout=10_000)
+            return
+        except PlaywrightError:
+            if attempt == attempts - 1:
+                raise
+            locator.wait_for()
+
+
 def metric_value(page: Any, label: str) -> str:
     """The value shown on the ``st.metric`` tile whose label contains ``label``."""
     metric = page.locator('[data-testid="stMetric"]').filter(has_text=label).first

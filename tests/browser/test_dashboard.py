@@ -33,7 +33,7 @@ import pytest
 from instrumented_app.handlers.canary_release import ALIAS, VERSION_HEADER
 from instrumented_app.handlers.canary_release import FUNCTION as CANARY
 from sagawatch.aws import aws_session
-from tests.browser.conftest import FIRST_RENDER_MS, metric_value, shot
+from tests.browser.conftest import FIRST_RENDER_MS, metric_value, scroll_to, shot
 from tests.polling import eventually
 from tests.stack.conftest import SAGAWATCH, RunningStack, start_stack, stop_stack
 
@@ -259,7 +259,7 @@ def test_an_operator_compensates_the_stuck_saga_redrives_the_dlq_and_rolls_back_
     page.get_by_role("button", name="Confirm").click()
     done = page.get_by_text("Compensate: done").first
     done.wait_for(timeout=90_000)
-    done.scroll_into_view_if_needed()
+    scroll_to(done)
     shot(page, screenshots, "4-saga-compensated")
     assert _saga_status(stack) == "COMPENSATED"
     assert _support_users(stack) == 0  # the support user it had made is gone
@@ -275,7 +275,7 @@ def test_an_operator_compensates_the_stuck_saga_redrives_the_dlq_and_rolls_back_
     page.get_by_role("button", name="Confirm").click()
     done = page.get_by_text("Redrive: done").first  # the progress box, then the result box after it
     done.wait_for(timeout=90_000)
-    done.scroll_into_view_if_needed()
+    scroll_to(done)
     shot(page, screenshots, "6-redriven")
     eventually(lambda: _dlq_depth(stack) == 0, timeout_s=30, interval_s=0.5)
     phase("redrive")
@@ -305,7 +305,7 @@ def test_an_operator_compensates_the_stuck_saga_redrives_the_dlq_and_rolls_back_
     page.get_by_role("button", name="Confirm").click()
     done = page.get_by_text("Roll back v2: done").first
     done.wait_for(timeout=90_000)
-    done.scroll_into_view_if_needed()
+    scroll_to(done)
     shot(page, screenshots, "9-canary-rolled-back")
     alias = _canary_alias(stack)
     assert alias["FunctionVersion"] == "1"
