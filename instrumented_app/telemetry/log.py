@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from functools import partial
 from typing import IO, Any
 
@@ -24,6 +23,7 @@ from pydantic import BaseModel
 
 from instrumented_app.telemetry.config import TelemetryConfig
 from instrumented_app.telemetry.masking import mask_json_line
+from sagawatch.streams import CurrentStdout
 
 LOG_RECORD_ORDER = ["level", "timestamp", "service", "function_name", "function_request_id", "message"]
 
@@ -64,23 +64,9 @@ class ContractFormatter(LambdaPowertoolsFormatter):
         return mask_json_line(dumps_line(line), dumps_line)
 
 
-class _CurrentStdout:
-    """Writes to whatever ``sys.stdout`` is at the time of writing.
-
-    A stream captured at import would miss a runtime (or test) that redirects
-    stdout later, while EMF metrics, written with ``print``, would follow it.
-    """
-
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
 def build_logger(config: TelemetryConfig, stream: IO[str] | None = None) -> Logger:
     return Logger(
         service=config.service,
         logger_formatter=ContractFormatter(),
-        stream=stream or _CurrentStdout(),  # type: ignore[arg-type]
+        stream=stream or CurrentStdout(),  # type: ignore[arg-type]
     )

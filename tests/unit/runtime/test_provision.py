@@ -76,7 +76,7 @@ def test_app_reconcile_schedules_target_sw_reconcile_with_their_modes(
         assert schedule["Target"]["DeadLetterConfig"]["Arn"].endswith(":sw-reconcile-schedule-dlq")
         assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
     config = _client(moto_endpoint, "lambda").get_function_configuration(FunctionName="sw-reconcile")
-    assert config["Handler"] == "instrumented_app.handlers.reconcile.handler"
+    assert config["Handler"] == "reconciler.handler.handler"
     assert set(config["Environment"]["Variables"]) >= {"DATABASE_URL", "AUDIT_DATABASE_URL"}
 
 

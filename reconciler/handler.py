@@ -11,9 +11,9 @@ it. Outcomes, as the CLI's exit codes say them:
 - bad input, a missing endpoint, a system that could not be read: raised with an ``error_code``, so the
   invocation fails and the function's error alarm hears it.
 
-This handler is the one place the app's code imports the audit half: it is the audit service's scheduled
-job, deployed from the app's template beside the functions it audits (the reconciler imports nothing of
-``instrumented_app``).
+It lives in ``reconciler`` (DESIGN.md: the app and the audit packages never import each other) and is
+declared in the app's template beside the functions it audits, so one template deploys both; its logging
+is Powertools' own, under the service name ``reconciler``, with the contract's ``error_code`` on errors.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from instrumented_app.telemetry import instrumented, log_error, logger
 from reconciler.config import EndpointError, Endpoints, ReconcileSettings
 from reconciler.lock import RunLocked
 from reconciler.mapping import MAPPINGS
@@ -33,6 +33,9 @@ from reconciler.metrics import publish_open_findings
 from reconciler.run import Mode, RunOptions, RunResult
 from reconciler.wiring import reconcile_once
 from sagawatch.redact import redact
+from sagawatch.streams import CurrentStdout
+
+logger = Logger(service="reconciler", stream=CurrentStdout())  # type: ignore[arg-type]
 
 Runner = Callable[[Endpoints, ReconcileSettings, RunOptions], RunResult]
 Publisher = Callable[[str], int]
@@ -163,12 +166,17 @@ def reconcile(
     try:
         answer["open_findings"] = publish(endpoints.audit_url)
     except Exception as exc:  # the run stands; the alarm's figure is late, and that is logged
-        log_error(
-            "open findings count not published", error_code="RECONCILE_METRIC_FAILED", error=redact(str(exc))
+        logger.error(
+            "open findings count not published",
+            extra={"error_code": "RECONCILE_METRIC_FAILED", "error": redact(str(exc))},
         )
     return answer
 
 
-@instrumented
+@logger.inject_lambda_context
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    return reconcile(event)
+    try:
+        return reconcile(event)
+    except ReconcileError as exc:  # the line the function's ERROR metric filter counts, then fail
+        logger.error(str(exc), extra={"error_code": exc.error_code})
+        raise

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from instrumented_app.handlers import reconcile as sw_reconcile
-from instrumented_app.handlers.reconcile import ReconcileError, reconcile
+from reconciler import handler as sw_reconcile
 from reconciler.config import Endpoints, ReconcileSettings
+from reconciler.handler import ReconcileError, reconcile
 from reconciler.lock import run_lock
 from reconciler.model import DriftKind
 from reconciler.run import Mode, RunOptions, RunResult, SystemResult
