@@ -12,6 +12,7 @@ Everything here is pure text and data: the caller reads and writes the file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,23 +148,60 @@ def inventory_from_template(template: dict[str, Any]) -> TemplateInventory:
 
 
 def _dead_letter_queues(resources: dict[str, Any], props: Any) -> set[str]:
+    """Queues something dead-letters into: a queue's ``RedrivePolicy``, and the ``DeadLetterConfig`` of a
+    function's events (schedules, rules), of a schedule's or a rule's targets and of a function itself."""
     found: set[str] = set()
-    for lid, resource in resources.items():
-        if resource.get("Type") != "AWS::SQS::Queue" or "RedrivePolicy" not in props(lid):
-            continue
-        where = f"{lid}.Properties.RedrivePolicy.deadLetterTargetArn"
-        policy = props(lid)["RedrivePolicy"]
-        target = policy.get("deadLetterTargetArn") if isinstance(policy, dict) else None
+
+    def add(target: Any, where: str) -> None:
         queue = _ref_target(target)
         if queue is not None:
             if queue not in resources:
                 raise TemplateError(f"{where}: names {queue!r}, which the template does not declare")
-            found.add(_literal(props(queue).get("QueueName"), f"{queue}.Properties.QueueName"))
+            if resources[queue].get("Type") == "AWS::SQS::Queue":
+                found.add(_literal(props(queue).get("QueueName"), f"{queue}.Properties.QueueName"))
         elif isinstance(target, str) and target.startswith("arn:"):
-            found.add(target.rsplit(":", 1)[-1])
+            if target.startswith("arn:aws:sqs:"):
+                found.add(target.rsplit(":", 1)[-1])
         else:
             raise TemplateError(f"{where}: expected !GetAtt Queue.Arn or an ARN")
+
+    for lid, resource in resources.items():
+        kind, properties = resource.get("Type"), props(lid)
+        if kind == "AWS::SQS::Queue" and "RedrivePolicy" in properties:
+            policy = properties["RedrivePolicy"]
+            target = policy.get("deadLetterTargetArn") if isinstance(policy, dict) else None
+            add(target, f"{lid}.Properties.RedrivePolicy.deadLetterTargetArn")
+        for where, config in _dead_letter_configs(lid, kind, properties):
+            add(config, where)
     return found
+
+
+def _dead_letter_configs(lid: str, kind: Any, properties: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(where, target) of every dead-letter target a resource declares, besides a queue's redrive."""
+
+    def arn_of(config: Any, key: str = "Arn") -> Any:
+        return config.get(key) if isinstance(config, dict) else None
+
+    if kind in _FUNCTION_TYPES:
+        for name, event in (properties.get("Events") or {}).items():
+            config = arn_of((event.get("Properties") or {}).get("DeadLetterConfig"))
+            if config is not None:
+                yield f"{lid}.Properties.Events.{name}.Properties.DeadLetterConfig.Arn", config
+        queue = properties.get("DeadLetterQueue")  # SAM's form
+        if isinstance(queue, dict) and queue.get("Type") == "SQS":
+            yield f"{lid}.Properties.DeadLetterQueue.TargetArn", queue.get("TargetArn")
+        config = arn_of(properties.get("DeadLetterConfig"), "TargetArn")  # Lambda's (SQS or SNS)
+        if config is not None:
+            yield f"{lid}.Properties.DeadLetterConfig.TargetArn", config
+    elif kind == "AWS::Scheduler::Schedule":
+        config = arn_of((properties.get("Target") or {}).get("DeadLetterConfig"))
+        if config is not None:
+            yield f"{lid}.Properties.Target.DeadLetterConfig.Arn", config
+    elif kind == "AWS::Events::Rule":
+        for index, target in enumerate(properties.get("Targets") or []):
+            config = arn_of(target.get("DeadLetterConfig"))
+            if config is not None:
+                yield f"{lid}.Properties.Targets[{index}].DeadLetterConfig.Arn", config
 
 
 def _apis(resources: dict[str, Any], props: Any) -> set[tuple[str, str]]:

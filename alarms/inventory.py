@@ -56,13 +56,15 @@ def dead_letter_queue_name(redrive_policy: str) -> str | None:
 
 
 def read_inventory(session: boto3.session.Session, endpoint_url: str | None) -> Inventory:
-    """The live inventory: functions (Lambda and their log groups), DLQs, APIs, canaries."""
+    """The live inventory: functions (Lambda and their log groups), DLQs (of queues, functions, rule
+    targets and schedules), APIs, canaries."""
     lam = session.client("lambda", endpoint_url=endpoint_url)
     logs = session.client("logs", endpoint_url=endpoint_url)
     sqs = session.client("sqs", endpoint_url=endpoint_url)
     cloudwatch = session.client("cloudwatch", endpoint_url=endpoint_url)
 
-    functions = {f["FunctionName"] for p in _pages(lam, "list_functions") for f in p.get("Functions", [])}
+    configurations = [f for p in _pages(lam, "list_functions") for f in p.get("Functions", [])]
+    functions = {f["FunctionName"] for f in configurations}
     functions |= {
         g["logGroupName"][len(LAMBDA_LOG_PREFIX) :]
         for p in _pages(logs, "describe_log_groups", logGroupNamePrefix=LAMBDA_LOG_PREFIX)
@@ -75,6 +77,7 @@ def read_inventory(session: boto3.session.Session, endpoint_url: str | None) -> 
             name = dead_letter_queue_name(attributes.get("Attributes", {}).get("RedrivePolicy", ""))
             if name:
                 dlqs.add(name)
+    dlqs |= _dead_letter_targets(session, endpoint_url, configurations)
     apis = _apis_with_metrics(cloudwatch) | _rest_api_stages(session, endpoint_url)
     canaries = {fn for fn in functions if _has_weighted_alias(lam, fn)}
     return Inventory(
@@ -108,6 +111,36 @@ def _rest_api_stages(session: boto3.session.Session, endpoint_url: str | None) -
     except (ClientError, BotoCoreError) as exc:
         log.info("inventory: API Gateway not listed (%s)", type(exc).__name__)
     return found
+
+
+def _sqs_queue_name(arn: Any) -> str | None:
+    return arn.rsplit(":", 1)[-1] if isinstance(arn, str) and arn.startswith("arn:aws:sqs:") else None
+
+
+def _dead_letter_targets(
+    session: boto3.session.Session, endpoint_url: str | None, functions: list[dict[str, Any]]
+) -> set[str]:
+    """Queues named as dead-letter targets by functions, EventBridge rule targets (default bus) and
+    EventBridge Scheduler schedules: what fails there lands in them, as in a queue's redrive DLQ."""
+    arns: list[Any] = [(f.get("DeadLetterConfig") or {}).get("TargetArn") for f in functions]
+    events = session.client("events", endpoint_url=endpoint_url)
+    try:
+        for page in _pages(events, "list_rules"):
+            for rule in page.get("Rules", []):
+                for targets in _pages(events, "list_targets_by_rule", Rule=rule["Name"]):
+                    arns += [(t.get("DeadLetterConfig") or {}).get("Arn") for t in targets.get("Targets", [])]
+    except (ClientError, BotoCoreError) as exc:
+        log.info("inventory: EventBridge rules not listed (%s)", type(exc).__name__)
+    scheduler = session.client("scheduler", endpoint_url=endpoint_url)
+    try:
+        for page in _pages(scheduler, "list_schedules"):
+            for item in page.get("Schedules", []):
+                group = item.get("GroupName", "default")
+                schedule = scheduler.get_schedule(Name=item["Name"], GroupName=group)
+                arns.append(((schedule.get("Target") or {}).get("DeadLetterConfig") or {}).get("Arn"))
+    except (ClientError, BotoCoreError) as exc:
+        log.info("inventory: schedules not listed (%s)", type(exc).__name__)
+    return {name for arn in arns if (name := _sqs_queue_name(arn))}
 
 
 def _has_weighted_alias(lam: Any, function_name: str) -> bool:

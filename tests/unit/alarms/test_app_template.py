@@ -92,6 +92,7 @@ def test_the_inventory_read_from_the_template_matches_its_declarations() -> None
     assert inventory.dead_letter_queues == tuple(sorted(inventory.dead_letter_queues))
     assert "sw-async-jobs-dlq" in inventory.dead_letter_queues
     assert "sw-async-jobs" not in inventory.dead_letter_queues  # a work queue, not a DLQ
+    assert "sw-reconcile-schedule-dlq" in inventory.dead_letter_queues  # a schedule's DeadLetterConfig
     assert inventory.apis == (("sagawatch-app-api", "v1"),)
     assert inventory.canary_functions == ("sw-customer-read",)
 
