@@ -322,6 +322,10 @@ class MemberMergeSteps:
             event = "merge finished" + (
                 " (runbook resolved)" if self.store.resolve_runbook(record.state.id) else ""
             )
+        elif status is SagaStatus.COMPENSATED:  # undone: nothing is left for a person to finish
+            event = "merge ended COMPENSATED" + (
+                " (runbook resolved)" if self.store.resolve_runbook(record.state.id) else ""
+            )
         else:
             event = f"merge ended {status.value}"
         self.store.audit(

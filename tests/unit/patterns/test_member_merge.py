@@ -122,3 +122,59 @@ def test_the_runbook_says_what_was_done_what_remains_and_the_commands() -> None:
     assert entry.commands["finish"] == ["sagawatch saga resume s3"]
     assert "WHERE cust_no IN ('B1')" in entry.commands["undo"][0]
     assert entry.commands["undo"][1] == "sagawatch reconcile --full --apply --key-from B1 --key-to B1-"
+
+
+class _RunbookStore:
+    """What ``MemberMergeSteps.finish`` asks of the merge store: customers, runbooks, the audit log."""
+
+    def __init__(self) -> None:
+        self.open: set[str] = set()
+        self.events: list[str] = []
+
+    def customers(self, cust_nos: list[str]) -> dict[str, Any]:
+        return {}
+
+    def open_runbook(self, entry: Any) -> None:
+        self.open.add(entry.saga_id)
+
+    def resolve_runbook(self, saga_id: str) -> bool:
+        if saga_id in self.open:
+            self.open.discard(saga_id)
+            return True
+        return False
+
+    def audit(self, **entry: Any) -> None:
+        self.events.append(entry["event"])
+
+
+@pytest.mark.parametrize(
+    ("ending", "still_open", "said"),
+    [
+        (SagaStatus.SUCCEEDED, False, "merge finished (runbook resolved)"),
+        (SagaStatus.COMPENSATED, False, "merge ended COMPENSATED (runbook resolved)"),
+        (SagaStatus.FAILED, True, "merge ended FAILED"),
+    ],
+)
+def test_a_merge_that_needed_a_person_closes_its_runbook_only_when_nothing_is_left_to_do(
+    ending: SagaStatus, still_open: bool, said: str
+) -> None:
+    from instrumented_app.sagas.member_merge import MemberMergeSteps
+
+    world, memory = World(), MemoryStore()
+    # The merge's first step is "claim" (finish reads its "before" snapshot); "c" is past the point.
+    definition = SagaDefinition(
+        "merge-test", tuple(world.step(n) for n in ("claim", "b", "c", "d")), point_of_no_return="c"
+    )
+    world.fail["d"] = RuntimeError("commerce down")
+    engine = _engine(memory)
+    engine.create(definition, saga_id="s4", correlation_id="c4", payload={"cust_nos": [], "losers": []})
+    stopped = engine.run(definition, "s4")
+    runbooks = _RunbookStore()
+    steps = MemberMergeSteps(runbooks, clients=None)  # type: ignore[arg-type]
+    steps.finish(stopped)
+    assert runbooks.open == {"s4"}
+
+    ended = stopped.model_copy(update={"state": stopped.state.model_copy(update={"status": ending})})
+    steps.finish(ended)
+    assert (runbooks.open == {"s4"}) is still_open
+    assert runbooks.events[-1] == said
