@@ -20,7 +20,6 @@ import re
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from instrumented_app.handlers.canary_release import FUNCTION as CANARY
 from sagawatch.aws import aws_session
 from tests.browser.conftest import FIRST_RENDER_MS, metric_value, scroll_to, shot
 from tests.polling import eventually
-from tests.stack.conftest import SAGAWATCH, RunningStack, start_stack, stop_stack
+from tests.stack.conftest import SAGAWATCH, RunningStack, module_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -59,14 +58,8 @@ STACK_ENV = {
 }
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """``sagawatch up`` with its dashboard; actions taken in it are recorded as ``OPERATOR``'s."""
-    home = tmp_path_factory.mktemp("browser") / "home"
-    running = start_stack(home, timeout_s=180, env=STACK_ENV)
-    yield running
-    if running.process.poll() is None:
-        stop_stack(running)
+#: ``sagawatch up`` with its dashboard; actions taken in it are recorded as ``OPERATOR``'s.
+stack = module_stack("browser", env=STACK_ENV, start_timeout_s=180)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +82,7 @@ class Phases:
 
 
 def _saas(stack: RunningStack, system: str) -> str:
-    return str(dict(stack.info["saas"])[system])  # type: ignore[call-overload]
+    return stack.saas_urls()[system]
 
 
 def _crash_a_customer_saga(stack: RunningStack) -> None:

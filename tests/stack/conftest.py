@@ -27,6 +27,10 @@ class RunningStack:
     def env(self) -> dict[str, str]:
         return stack_env(self.home)
 
+    def saas_urls(self) -> dict[str, str]:
+        """Each SaaS simulator's base URL, by system name, as ``stack.json`` publishes them."""
+        return {str(name): str(url) for name, url in dict(self.info["saas"]).items()}  # type: ignore[call-overload]
+
 
 def stack_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAGAWATCH_")}
@@ -80,20 +84,25 @@ def stop_stack(stack: RunningStack, timeout_s: float = 30.0) -> tuple[int, str]:
 
 
 def module_stack(
-    name: str, *, env: Mapping[str, str] | None = None, timeout_s: float = 90.0
+    name: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    start_timeout_s: float = 60.0,
+    stop_timeout_s: float = 30.0,
 ) -> Callable[..., Iterator[RunningStack]]:
     """A module-scoped fixture running one ``sagawatch up`` (``env`` added) for the module's tests.
 
     Starting a stack costs seconds, so a module shares one; a test that stops it (the lifecycle
-    tests do) leaves nothing for the teardown to do. ``timeout_s`` bounds both the start and the
-    stop: a loaded 2-core machine can take a while for either.
+    tests do) leaves nothing for the teardown to do. The bounds are ``start_stack``'s and
+    ``stop_stack``'s unless a module needs longer.
     """
 
     @pytest.fixture(scope="module")
     def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-        running = start_stack(tmp_path_factory.mktemp(name) / "home", timeout_s=timeout_s, env=env)
+        home = tmp_path_factory.mktemp(name) / "home"
+        running = start_stack(home, timeout_s=start_timeout_s, env=env)
         yield running
         if running.process.poll() is None:
-            stop_stack(running, timeout_s=timeout_s)
+            stop_stack(running, timeout_s=stop_timeout_s)
 
     return stack

@@ -5,7 +5,7 @@ evaluation periods (10 s periods here), and back to OK once the faults stop; bot
 in the audit store with CloudWatch's reasons, and ``describe_alarms`` agrees.
 
 The alarm loop is the one ``sagawatch up`` runs, given 10 s periods through ``SAGAWATCH_ALARMS_*``
-(``stack_env`` drops the test's own ``SAGAWATCH_*`` variables, so these are passed to ``start_stack``).
+(``stack_env`` drops the test's own ``SAGAWATCH_*`` variables, so these are passed to ``module_stack``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from alarms.standard import standard_set
 from alarms.store import AlarmStore, StoredTransition
 from sagawatch.aws import aws_session
 from sagawatch.stack_info import StackInfo
-from tests.stack.conftest import RunningStack, start_stack, stop_stack
+from tests.stack.conftest import RunningStack, module_stack
 
 APP_TEMPLATE = Path(__file__).resolve().parents[2] / "instrumented_app" / "template.yaml"
 
@@ -101,11 +101,7 @@ ALARM_ENV = {
 }
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("alarms") / "home", timeout_s=90, env=ALARM_ENV)
-    yield running
-    stop_stack(running)
+stack = module_stack("alarms", env=ALARM_ENV, start_timeout_s=90)
 
 
 def set_support_faults(info: StackInfo, faults: dict[str, Any]) -> None:

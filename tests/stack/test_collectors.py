@@ -17,7 +17,6 @@ import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -38,7 +37,7 @@ from sagawatch.aws import aws_session
 from sagawatch.settings import Settings
 from sagawatch.stack_info import StackInfo
 from tests.polling import eventually
-from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
+from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, module_stack
 
 pytestmark = pytest.mark.slow
 
@@ -46,15 +45,9 @@ PINGS = 60
 HANG_THRESHOLD_S = 8.0
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    # The stack's own collector loop makes one pass at start, then waits an hour: these tests decide
-    # which collector reads which page (two racing collectors are run on purpose below).
-    running = start_stack(
-        tmp_path_factory.mktemp("collectors") / "home", env={"SAGAWATCH_COLLECT_INTERVAL_S": "3600"}
-    )
-    yield running
-    stop_stack(running)
+# The stack's own collector loop makes one pass at start, then waits an hour: these tests decide
+# which collector reads which page (two racing collectors are run on purpose below).
+stack = module_stack("collectors", env={"SAGAWATCH_COLLECT_INTERVAL_S": "3600"})
 
 
 def clients(info: StackInfo) -> tuple[Any, Any]:

@@ -25,7 +25,7 @@ from tests.stack.conftest import RunningStack, module_stack
 pytestmark = pytest.mark.slow
 
 
-stack = module_stack("correlation")
+stack = module_stack("correlation", start_timeout_s=90, stop_timeout_s=90)
 
 
 def customer(cust_no: str) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def spans_of_traces(stack: RunningStack, correlation_id: str) -> list[dict[str, 
 
 
 def check_saas_writes(stack: RunningStack, correlation_id: str, http: httpx.Client) -> None:
-    for name, url in dict(stack.info["saas"]).items():  # type: ignore[call-overload]
+    for name, url in stack.saas_urls().items():
         writes = http.get(f"{url}/_admin/writes", params={"correlation_id": correlation_id}).json()["writes"]
         assert [(w["method"], w["status"]) for w in writes] == [("POST", 201)], (name, writes)
         assert writes[0]["correlation_id"] == correlation_id

@@ -20,19 +20,16 @@ from instrumented_app.sagas.customer_input import NewCustomer
 from instrumented_app.sagas.runner import open_runner
 from sagawatch.aws import aws_session
 from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, module_stack
+from tests.stack.saas_records import live_records
 
 pytestmark = pytest.mark.slow
 
 
-stack = module_stack("customer-saga")
+stack = module_stack("customer-saga", start_timeout_s=90)
 
 
 def info(stack: RunningStack, key: str) -> Any:
     return stack.info[key]
-
-
-def saas(stack: RunningStack) -> dict[str, str]:
-    return dict(stack.info["saas"])  # type: ignore[call-overload]
 
 
 def body(cust_no: str | None, email: str) -> dict[str, Any]:
@@ -50,21 +47,6 @@ def body(cust_no: str | None, email: str) -> dict[str, Any]:
 
 def post_customer(stack: RunningStack, data: dict[str, Any], **headers: str) -> httpx.Response:
     return httpx.post(f"{info(stack, 'api_endpoint')}/customers", json=data, headers=headers, timeout=60)
-
-
-def live_records(stack: RunningStack, cust_no: str) -> dict[str, int]:
-    urls = saas(stack)
-    support = httpx.get(f"{urls['support']}/api/v2/users/search.json", params={"external_id": cust_no})
-    commerce = httpx.get(
-        f"{urls['commerce']}/admin/api/2024-10/customers/search.json",
-        params={"query": f"multipass_identifier:{cust_no}"},
-    )
-    membership = httpx.get(f"{urls['membership']}/members", params={"member_no": cust_no})
-    return {
-        "support": len(support.json()["users"]),
-        "commerce": len(commerce.json()["customers"]),
-        "membership": len(membership.json()["members"]),
-    }
 
 
 def sagas_for(stack: RunningStack, column: str, value: str) -> list[tuple[str, str]]:
@@ -163,8 +145,8 @@ def test_a_customer_is_created_everywhere_once_and_a_replay_starts_nothing(stack
     assert answer["status"] == "SUCCEEDED"
     assert answer["correlation_id"] == correlation_id
     assert first.headers["x-correlation-id"] == correlation_id
-    assert live_records(stack, "S0001") == {"support": 1, "commerce": 1, "membership": 1}
-    for url in saas(stack).values():
+    assert live_records(stack.saas_urls(), "S0001") == {"support": 1, "commerce": 1, "membership": 1}
+    for url in stack.saas_urls().values():
         writes = httpx.get(f"{url}/_admin/writes", params={"correlation_id": correlation_id}).json()["writes"]
         assert len(writes) == 1 and writes[0]["status"] == 201, writes
 
@@ -224,7 +206,7 @@ def test_the_gatekeeper_refuses_a_body_without_cust_no_before_the_lambda(stack: 
 
 
 def test_commerce_down_compensates_and_names_the_failing_step(stack: RunningStack) -> None:
-    urls = saas(stack)
+    urls = stack.saas_urls()
     httpx.put(f"{urls['commerce']}/_admin/faults", json={"error_rate": 1.0, "seed": 7}).raise_for_status()
     try:
         response = post_customer(stack, body("S0002", "s2@example.com"))
@@ -239,7 +221,7 @@ def test_commerce_down_compensates_and_names_the_failing_step(stack: RunningStac
     assert errors[0]["saga_id"] == answer["saga_id"]
     assert answer["status"] == "COMPENSATED"
     assert answer["failed_step"] == "commerce_customer"
-    assert live_records(stack, "S0002") == {"support": 0, "commerce": 0, "membership": 0}
+    assert live_records(stack.saas_urls(), "S0002") == {"support": 0, "commerce": 0, "membership": 0}
     support_users = httpx.get(
         f"{urls['support']}/api/v2/users/show_many.json", params={"external_ids": "S0002"}
     ).json()["users"]
@@ -250,7 +232,7 @@ def test_commerce_down_compensates_and_names_the_failing_step(stack: RunningStac
 
 
 def test_a_crashed_saga_is_found_stuck_and_resumed_by_the_cli(stack: RunningStack) -> None:
-    urls = saas(stack)
+    urls = stack.saas_urls()
     endpoints = SaasEndpoints(
         support_url=urls["support"], commerce_url=urls["commerce"], membership_url=urls["membership"]
     )
@@ -261,7 +243,7 @@ def test_a_crashed_saga_is_found_stuck_and_resumed_by_the_cli(stack: RunningStac
             crashing.start_customer(customer, correlation_id="crash-1", saga_id="crash-saga-1")
     finally:
         crashing.close()
-    assert live_records(stack, "S0003") == {"support": 1, "commerce": 0, "membership": 0}
+    assert live_records(stack.saas_urls(), "S0003") == {"support": 1, "commerce": 0, "membership": 0}
 
     listed = sagawatch(stack, "list", "--stuck", "--json", SAGAWATCH_STUCK_THRESHOLDS_S='{"customer": 0}')
     assert listed.returncode == 0, listed.stderr
@@ -270,7 +252,7 @@ def test_a_crashed_saga_is_found_stuck_and_resumed_by_the_cli(stack: RunningStac
     resumed = sagawatch(stack, "resume", "crash-saga-1")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "RUNNING -> SUCCEEDED" in resumed.stdout, resumed.stdout
-    assert live_records(stack, "S0003") == {"support": 1, "commerce": 1, "membership": 1}
+    assert live_records(stack.saas_urls(), "S0003") == {"support": 1, "commerce": 1, "membership": 1}
 
     shown = sagawatch(stack, "show", "crash-saga-1", "--json")
     assert json.loads(shown.stdout)["state"]["attempts"] == 2

@@ -39,7 +39,7 @@ def jobs_cli(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str
 class App:
     def __init__(self, stack: RunningStack) -> None:
         self.api = str(stack.info["api_endpoint"])
-        self.membership = str(dict(stack.info["saas"])["membership"])  # type: ignore[call-overload]
+        self.membership = stack.saas_urls()["membership"]
         self.http = httpx.Client(timeout=10, trust_env=False)
         aws = str(stack.info["aws_endpoint"])
         self.cloudwatch: Any = aws_session(str(stack.info["region"]), aws).client(

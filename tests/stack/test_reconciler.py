@@ -39,8 +39,7 @@ def reconcile(stack: RunningStack, *args: str) -> tuple[int, dict[str, Any], str
 
 
 def test_every_injected_drift_is_found_by_both_modes_and_apply_repairs_it(stack: RunningStack) -> None:
-    info = stack.info
-    aurora_url, urls = str(info["aurora_url"]), dict(info["saas"])  # type: ignore[call-overload]
+    aurora_url, urls = str(stack.info["aurora_url"]), stack.saas_urls()
     with httpx.Client(timeout=60) as client:
         baseline(aurora_url, client, urls, CUSTOMERS)
         code, report, err = reconcile(stack)
@@ -62,7 +61,7 @@ def test_every_injected_drift_is_found_by_both_modes_and_apply_repairs_it(stack:
 
     code, _, err = reconcile(stack, "--full", "--apply", "--delete-orphans")
     assert code == 1, err
-    with psycopg.connect(str(info["audit_url"])) as conn:
+    with psycopg.connect(str(stack.info["audit_url"])) as conn:
         statuses: dict[str, int] = dict(
             conn.execute("SELECT status, count(*) FROM reconcile_repair GROUP BY status").fetchall()
         )

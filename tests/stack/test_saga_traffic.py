@@ -21,7 +21,6 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -31,7 +30,8 @@ import pytest
 from instrumented_app.traffic import TrafficReport, drive, plan_traffic
 from instrumented_app.traffic.duplicates import QueueDuplicator
 from sagawatch.aws import aws_session
-from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, start_stack, stop_stack
+from tests.stack.conftest import REPO, SAGAWATCH, RunningStack, module_stack
+from tests.stack.saas_records import live_records
 
 pytestmark = pytest.mark.slow
 
@@ -50,36 +50,14 @@ FAULTS = {"error_rate": 0.2, "timeout_rate": 0.1, "hang_ms": 200}
 TERMINAL = {"SUCCEEDED", "COMPENSATED", "FAILED"}
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("saga-traffic") / "home", timeout_s=90, env=QUIET_STACK)
-    yield running
-    stop_stack(running, timeout_s=90)  # a loaded 2-core machine can take a while
-
-
-def saas(stack: RunningStack) -> dict[str, str]:
-    return dict(stack.info["saas"])  # type: ignore[call-overload]
+# a loaded 2-core machine can take a while to start and stop this stack
+stack = module_stack("saga-traffic", env=QUIET_STACK, start_timeout_s=90, stop_timeout_s=90)
 
 
 def set_faults(stack: RunningStack, seed: int | None) -> None:
     for offset, name in enumerate(("support", "commerce")):
         config = {} if seed is None else {**FAULTS, "seed": seed + offset}
-        httpx.put(f"{saas(stack)[name]}/_admin/faults", json=config).raise_for_status()
-
-
-def live_records(http: httpx.Client, urls: dict[str, str], cust_no: str) -> dict[str, int]:
-    """How many live records each SaaS holds for ``cust_no`` (deleted support users are not live)."""
-    support = http.get(f"{urls['support']}/api/v2/users/search.json", params={"external_id": cust_no})
-    commerce = http.get(
-        f"{urls['commerce']}/admin/api/2024-10/customers/search.json",
-        params={"query": f"multipass_identifier:{cust_no}"},
-    )
-    membership = http.get(f"{urls['membership']}/members", params={"member_no": cust_no})
-    return {
-        "support": len(support.json()["users"]),
-        "commerce": len(commerce.json()["customers"]),
-        "membership": len(membership.json()["members"]),
-    }
+        httpx.put(f"{stack.saas_urls()[name]}/_admin/faults", json=config).raise_for_status()
 
 
 def sagas_by_cust_no(
@@ -203,9 +181,9 @@ def test_300_sagas_under_faults_and_duplicates_end_cleanly_and_leave_no_orphan_r
         assert {status for _, status, _ in endings.values()} <= TERMINAL
         assert [c for c, (_, status, reason) in endings.items() if status != "SUCCEEDED" and not reason] == []
 
-        urls = saas(stack)
+        urls = stack.saas_urls()
         with ThreadPoolExecutor(max_workers=8) as pool:
-            counts = pool.map(lambda cust_no: live_records(http, urls, cust_no), cust_nos)
+            counts = pool.map(lambda cust_no: live_records(urls, cust_no, http), cust_nos)
             records = dict(zip(cust_nos, counts, strict=True))
     twice = {c: counts for c, counts in records.items() if max(counts.values()) > 1}
     assert twice == {}, "a SaaS holds two records for one cust_no"

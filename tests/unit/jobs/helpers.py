@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from instrumented_app.jobs.actions import default_actions
@@ -21,6 +23,7 @@ from instrumented_app.saas_clients import SaasUnavailable
 from instrumented_app.sagas.customer_input import NewCustomer
 from instrumented_app.sagas.runner import SagaBusy
 from sagawatch.contracts import SagaStatus
+from sagawatch.stack_info import StackInfo
 
 REGION = "us-east-1"
 MAX_RECEIVES = 3
@@ -151,3 +154,17 @@ def by_body(messages: list[dict[str, Any]]) -> dict[str, str]:
             key = message["Body"]
         found[key] = message["MessageId"]
     return found
+
+
+def write_stack_file(home: Path, aws_endpoint: str) -> None:
+    """A stack file naming this process (alive) and the test's moto server, as ``sagawatch up`` writes it."""
+    StackInfo(
+        pid=os.getpid(),
+        started_at="2026-01-01T00:00:00+00:00",
+        region="us-east-1",
+        aws_endpoint=aws_endpoint,
+        api_endpoint="http://127.0.0.1:2",
+        otlp_endpoint="http://127.0.0.1:3",
+        aurora_url="postgresql://localhost/aurora",
+        audit_url="postgresql://localhost/audit",
+    ).write(home / "stack.json")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +12,7 @@ from typer.testing import CliRunner
 from instrumented_app.jobs.model import Job
 from sagawatch.cli import app
 from sagawatch.settings import get_settings
-from sagawatch.stack_info import StackInfo
-from tests.unit.jobs.helpers import MAX_RECEIVES, Aws, FakeMembership, Harness
+from tests.unit.jobs.helpers import MAX_RECEIVES, Aws, FakeMembership, Harness, write_stack_file
 
 
 @pytest.fixture
@@ -28,16 +26,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def stack(home: Path, aws: Aws) -> Path:
     """A stack file naming this process (alive) and the test's moto server."""
-    StackInfo(
-        pid=os.getpid(),
-        started_at="2026-01-01T00:00:00+00:00",
-        region="us-east-1",
-        aws_endpoint=aws.endpoint,
-        api_endpoint="http://127.0.0.1:2",
-        otlp_endpoint="http://127.0.0.1:3",
-        aurora_url="postgresql://localhost/aurora",
-        audit_url="postgresql://localhost/audit",
-    ).write(home / "stack.json")
+    write_stack_file(home, aws.endpoint)
     return home
 
 

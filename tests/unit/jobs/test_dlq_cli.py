@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,24 +11,14 @@ from typer.testing import CliRunner
 
 from sagawatch.cli import app
 from sagawatch.settings import get_settings
-from sagawatch.stack_info import StackInfo
-from tests.unit.jobs.helpers import Aws, unique
+from tests.unit.jobs.helpers import Aws, unique, write_stack_file
 
 
 @pytest.fixture
 def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: Aws) -> Iterator[Path]:
     monkeypatch.setenv("SAGAWATCH_HOME", str(tmp_path))
     get_settings.cache_clear()
-    StackInfo(
-        pid=os.getpid(),
-        started_at="2026-01-01T00:00:00+00:00",
-        region="us-east-1",
-        aws_endpoint=aws.endpoint,
-        api_endpoint="http://127.0.0.1:2",
-        otlp_endpoint="http://127.0.0.1:3",
-        aurora_url="postgresql://localhost/aurora",
-        audit_url="postgresql://localhost/audit",
-    ).write(tmp_path / "stack.json")
+    write_stack_file(tmp_path, aws.endpoint)
     yield tmp_path
     get_settings.cache_clear()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -12,18 +11,14 @@ import pytest
 
 from instrumented_app.handlers import canary_release, customer_read
 from sagawatch.migrations import apply_migrations
+from tests.lambda_context import FakeContext
 
-
-@dataclass
-class Context:
-    function_name: str = "sw-customer-read"
-    function_version: str = "2"
-    aws_request_id: str = "5a1d0c1e-0000-4000-8000-000000000001"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:sw-customer-read:live"
-    memory_limit_in_mb: int = 256
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 3000
+CONTEXT = FakeContext(
+    function_name="sw-customer-read",
+    function_version="2",
+    aws_request_id="5a1d0c1e-0000-4000-8000-000000000001",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:sw-customer-read:live",
+)
 
 
 def get_event(cust_no: str) -> dict[str, Any]:
@@ -72,7 +67,7 @@ def metric_names(blob: dict[str, Any]) -> set[str]:
 def test_a_read_answers_the_row_names_the_version_and_reports_its_metrics_under_that_version(
     aurora: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answer = customer_read.handler(get_event("C100"), Context())
+    answer = customer_read.handler(get_event("C100"), CONTEXT)
     assert answer["statusCode"] == 200
     # The REST resolver answers with multiValueHeaders; the API front merges them with headers.
     assert answer["multiValueHeaders"][canary_release.VERSION_HEADER] == ["2"]
@@ -86,9 +81,9 @@ def test_a_read_answers_the_row_names_the_version_and_reports_its_metrics_under_
 def test_missing_deleted_and_malformed_customers_are_client_errors_not_errors(
     aurora: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert customer_read.handler(get_event("C999"), Context())["statusCode"] == 404
-    assert customer_read.handler(get_event("C101"), Context())["statusCode"] == 404
-    bad = customer_read.handler(get_event("not valid!"), Context())
+    assert customer_read.handler(get_event("C999"), CONTEXT)["statusCode"] == 404
+    assert customer_read.handler(get_event("C101"), CONTEXT)["statusCode"] == 404
+    bad = customer_read.handler(get_event("not valid!"), CONTEXT)
     assert bad["statusCode"] == 400 and json.loads(bad["body"])["errors"][0]["field"] == "cust_no"
     assert all("Errors" not in metric_names(blob) for blob in emf_blobs(capsys.readouterr().out))
 
@@ -98,7 +93,7 @@ def test_a_defective_version_fails_and_counts_the_error_under_its_version(
 ) -> None:
     monkeypatch.setattr(customer_read, "DEFECT_RATE", 1.0)
     with pytest.raises(customer_read.InjectedDefect):
-        customer_read.handler(get_event("C100"), Context())
+        customer_read.handler(get_event("C100"), CONTEXT)
     out = capsys.readouterr().out
     (blob,) = emf_blobs(out)
     assert blob["version"] == "2" and blob["Invocations"] == [1.0] and blob["Errors"] == [1.0]
@@ -110,7 +105,7 @@ def test_aurora_unreachable_is_a_502_counted_as_an_error(
     aurora: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    answer = customer_read.handler(get_event("C100"), Context())
+    answer = customer_read.handler(get_event("C100"), CONTEXT)
     assert answer["statusCode"] == 502
     (blob,) = emf_blobs(capsys.readouterr().out)
     assert blob["Errors"] == [1.0]

@@ -7,7 +7,6 @@ in-process SaaS simulators; only CloudWatch is replaced, by a recorder of the pu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from reconciler.model import DriftKind
 from reconciler.run import Mode, RunOptions, RunResult, SystemResult
 
 # the reconciler tests' live parts: simulators, fresh Aurora and audit databases
+from tests.lambda_context import FakeContext
 from tests.unit.reconciler.conftest import admin, audit_url, aurora_url, saas_urls, simulators  # noqa: F401
 from tests.unit.reconciler.world import copy_for, insert_rows, load, mirror_everywhere, row
 
@@ -193,21 +193,19 @@ def test_a_system_that_cannot_be_read_fails_the_invocation(
 # -- through the Lambda entry point ------------------------------------------------------------------
 
 
-@dataclass
-class Context:
-    function_name: str = "sw-reconcile"
-    function_version: str = "$LATEST"
-    aws_request_id: str = "3f0c2d1e-0000-4000-8000-00000000000a"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:sw-reconcile"
-    memory_limit_in_mb: int = 1024
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+CONTEXT = FakeContext(
+    function_name="sw-reconcile",
+    function_version="$LATEST",
+    aws_request_id="3f0c2d1e-0000-4000-8000-00000000000a",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:sw-reconcile",
+    memory_limit_in_mb=1024,
+    remaining_time_in_millis=900_000,
+)
 
 
 def test_the_handler_logs_a_bad_input_with_its_error_code(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ReconcileError):
-        sw_reconcile.handler({"mode": "hourly"}, Context())
+        sw_reconcile.handler({"mode": "hourly"}, CONTEXT)
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     failed = [line for line in lines if line.get("level") == "ERROR"]
     assert failed and failed[-1]["error_code"] == "RECONCILE_BAD_INPUT"

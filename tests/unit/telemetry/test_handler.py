@@ -28,7 +28,8 @@ from instrumented_app.telemetry import (
     tracer,
 )
 from sagawatch.contracts import REQUIRED_LOG_FIELDS, LogLine
-from tests.unit.telemetry.conftest import FakeContext, Output, only_span
+from tests.lambda_context import FakeContext
+from tests.unit.telemetry.conftest import Output, only_span
 
 CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
 CALLER_SPAN = "b7ad6b7169203331"

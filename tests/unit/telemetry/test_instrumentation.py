@@ -15,7 +15,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from instrumented_app.telemetry import instrumented, logger, message_attributes
-from tests.unit.telemetry.conftest import FakeContext, Output, only_span
+from tests.lambda_context import FakeContext
+from tests.unit.telemetry.conftest import Output, only_span
 
 
 @pytest.fixture(scope="module")
