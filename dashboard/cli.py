@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
 from typing import Annotated
 
 import psycopg
@@ -16,6 +13,7 @@ from sagawatch.migrations import apply_migrations
 from sagawatch.redact import redact
 from sagawatch.serving import ServerStartError
 from sagawatch.settings import get_settings
+from sagawatch.signals import stop_requested_on_signals
 
 app = typer.Typer(add_completion=False, help="Open the operators' dashboard (Streamlit) on 127.0.0.1.")
 
@@ -45,22 +43,13 @@ def serve(
     except ServerStartError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
-    stop_requested = threading.Event()
-
-    def _on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop_requested.set()
-
-    # Handlers of our own rather than KeyboardInterrupt: a process started in the background by a
-    # script inherits SIGINT ignored, and Python then never raises KeyboardInterrupt at all.
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while server.running and not stop_requested.wait(1.0):  # until a signal or Streamlit ends
-            pass
-        if stop_requested.is_set():
-            typer.echo("stopping the dashboard")
-        else:
-            typer.echo(f"the dashboard process ended; see {server.log_path}", err=True)
-    finally:
-        server.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_requested_on_signals() as stop_requested:
+        try:
+            while server.running and not stop_requested.wait(1.0):  # until a signal or Streamlit ends
+                pass
+            if stop_requested.is_set():
+                typer.echo("stopping the dashboard")
+            else:
+                typer.echo(f"the dashboard process ended; see {server.log_path}", err=True)
+        finally:
+            server.stop()

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from types import FrameType
 from typing import NoReturn
 
 import typer
@@ -22,6 +20,7 @@ import typer
 from sagawatch.migrations import apply_migrations
 from sagawatch.redact import redact
 from sagawatch.settings import Settings
+from sagawatch.signals import stop_requested_on_signals
 from sagawatch.stack.aws import MotoServer
 from sagawatch.stack.lock import StackAlreadyRunning, StackLock
 from sagawatch.stack.postgres import start_databases
@@ -63,38 +62,28 @@ def run_up(settings: Settings, *, smoke: bool = False) -> int:
         typer.echo(f"sagawatch up: {exc}{where}. Stop it first (Ctrl-C in its terminal).", err=True)
         return 3
 
-    stop_requested = threading.Event()
+    with stop_requested_on_signals() as stop_requested, ExitStack() as stack:
+        stack.callback(lock.release)
+        try:
+            info = _start_all(settings, stack)
+            _start_background(settings, info, stack)
+        except StartupFailed as exc:
+            typer.echo(f"sagawatch up: {exc}", err=True)
+            return 2
+        stack.callback(settings.stack_file.unlink, missing_ok=True)
+        info.write(settings.stack_file)
+        for line in _describe(info):
+            _say(line)
+        if smoke:
+            from sagawatch.stack.smoke import run_smoke
 
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop_requested.set()
-
-    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with ExitStack() as stack:
-            stack.callback(lock.release)
-            try:
-                info = _start_all(settings, stack)
-                _start_background(settings, info, stack)
-            except StartupFailed as exc:
-                typer.echo(f"sagawatch up: {exc}", err=True)
-                return 2
-            stack.callback(settings.stack_file.unlink, missing_ok=True)
-            info.write(settings.stack_file)
-            for line in _describe(info):
-                _say(line)
-            if smoke:
-                from sagawatch.stack.smoke import run_smoke
-
-                return run_smoke(info, _say)
-            _say("stack is up; Ctrl-C stops it")
-            while not stop_requested.wait(0.5):
-                pass
-            _say("stopping")
-        _say("stopped")
-        return 0
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            return run_smoke(info, _say)
+        _say("stack is up; Ctrl-C stops it")
+        while not stop_requested.wait(0.5):
+            pass
+        _say("stopping")
+    _say("stopped")
+    return 0
 
 
 def exit_at_once(code: int) -> NoReturn:
